@@ -1,0 +1,1 @@
+"""Combinators: serial composition and fan-out."""

@@ -1,0 +1,1 @@
+"""Internal core: transform type, hyperparameter handling, shape checks."""

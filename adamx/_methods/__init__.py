@@ -1,0 +1,1 @@
+"""Methods: named compositions of primitives."""

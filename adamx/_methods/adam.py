@@ -1,0 +1,232 @@
+"""Adam and its Nesterov and decoupled-weight-decay variants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optax
+
+from adamx._combinators.chain import chain
+from adamx._combinators.fanout import ratio
+from adamx._core import hyperparams as hp
+from adamx._core.kernels import nondefault
+from adamx._core.transform import Transform, named
+from adamx._methods.branches import first_moment, rms_denominator
+from adamx._primitives.scale import add_decayed_weights, scale_by_learning_rate
+
+
+def scale_by_adam(
+    b1: hp.Scalar = 0.9,
+    b2: hp.Scalar = 0.999,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 0.0,
+    *,
+    nesterov: bool = False,
+    bias_correction: bool = True,
+    eps_hat: bool = False,
+    momentum_decay: hp.Scalar | None = None,
+    mu_dtype: Any = None,
+    nu_dtype: Any = None,
+) -> Transform:
+  """Adam's direction :math:`\\hat m_t / (\\sqrt{\\hat v_t} + \\epsilon)`, before the rate.
+
+  ``ratio(numerator=first_moment(b1), denominator=rms_denominator(b2))``:
+  both branches see the raw gradient.
+  """
+  return ratio(
+      first_moment(b1, nesterov=nesterov, bias_correction=bias_correction,
+                   momentum_decay=momentum_decay, dtype=mu_dtype),
+      rms_denominator(b2, eps, eps_root, bias_correction=bias_correction,
+                      eps_hat=eps_hat, dtype=nu_dtype),
+  )
+
+
+def _decoupled(
+    direction: Transform, learning_rate: hp.ScalarOrSchedule,
+    weight_decay: hp.ScalarOrSchedule, mask: Any,
+) -> Transform:
+  """``direction``, then decoupled weight decay on ``mask``, then the rate."""
+  decay = add_decayed_weights(weight_decay)
+  if mask is not None:
+    decay = optax.masked(decay, mask)
+  return chain(direction, decay, scale_by_learning_rate(learning_rate))
+
+
+def adam(
+    learning_rate: hp.ScalarOrSchedule,
+    b1: hp.Scalar = 0.9,
+    b2: hp.Scalar = 0.999,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 0.0,
+    mu_dtype: Any = None,
+    *,
+    nesterov: bool = False,
+    bias_correction: bool = True,
+    eps_hat: bool = False,
+    nu_dtype: Any = None,
+) -> Transform:
+  """Adam (Kingma & Ba, 2015, Algorithm 1).
+
+  .. math::
+     m_t &= \\beta_1 m_{t-1} + (1-\\beta_1) g_t, \\qquad
+     v_t = \\beta_2 v_{t-1} + (1-\\beta_2) g_t^2 \\\\
+     \\hat m_t &= m_t / (1-\\beta_1^t), \\qquad \\hat v_t = v_t / (1-\\beta_2^t) \\\\
+     w_t &= w_{t-1} - \\eta_t\\, \\hat m_t / (\\sqrt{\\hat v_t + \\epsilon_{root}} + \\epsilon)
+
+  Recipe::
+
+     chain(ratio(numerator=chain(scale_by_ema(b1), bias_correct(b1)),
+                 denominator=chain(square(), scale_by_ema(b2), bias_correct(b2),
+                                   root(eps_root), add_eps(eps))),
+           scale_by_learning_rate(lr))
+
+  Not RMSProp followed by momentum: both moments are of the *raw*
+  gradient, so on a constant slope the step is :math:`\\eta` from the start.
+
+  Reproduces exactly: ``optax.adam`` with the same arguments (and
+  ``optax.nadam`` with ``nesterov=True``); ``torch.optim.Adam(lr, betas,
+  eps)``. ``eps_hat=True`` is the paper's :math:`\\hat\\epsilon` form used by
+  Keras (:math:`\\eta\\sqrt{1-\\beta_2^t}/(1-\\beta_1^t) \\cdot m_t/(\\sqrt{v_t}+\\hat\\epsilon)`);
+  ``bias_correction=False`` drops both corrections.
+
+  Args:
+    learning_rate: :math:`\\eta_t`, a number or a schedule.
+    b1, b2: decay rates of the first and second moments, in ``[0, 1)``.
+    eps, eps_root: added outside and inside the root.
+    mu_dtype, nu_dtype: dtypes of the moments; default the parameters'.
+    nesterov: Dozat's bias-corrected Nesterov look-ahead (Nadam).
+    bias_correction: divide the moments by :math:`1-\\beta^t`.
+    eps_hat: add eps before the second-moment correction (Keras).
+
+  Example:
+    >>> import jax.numpy as jnp, adamx
+    >>> opt = adamx.adam(0.1)
+    >>> updates, _ = opt.update(jnp.array([3.0]), opt.init(jnp.array([0.0])))
+    >>> updates  # -lr * sign(g) on the first step
+    Array([-0.1], dtype=float32)
+  """
+  hp.validate("adam", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps, eps_root=eps_root)
+  return named(
+      "adam",
+      chain(
+          scale_by_adam(b1, b2, eps, eps_root, nesterov=nesterov,
+                        bias_correction=bias_correction, eps_hat=eps_hat,
+                        mu_dtype=mu_dtype, nu_dtype=nu_dtype),
+          scale_by_learning_rate(learning_rate),
+      ),
+      learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
+      **nondefault(eps_root=(eps_root, 0.0), nesterov=(nesterov, False),
+                   bias_correction=(bias_correction, True), eps_hat=(eps_hat, False)),
+  )
+
+
+def nadam(
+    learning_rate: hp.ScalarOrSchedule,
+    b1: hp.Scalar = 0.9,
+    b2: hp.Scalar = 0.999,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 0.0,
+    mu_dtype: Any = None,
+    *,
+    momentum_decay: hp.Scalar | None = None,
+    nu_dtype: Any = None,
+) -> Transform:
+  """Nadam: Adam with Dozat's bias-corrected Nesterov momentum (Dozat, 2016).
+
+  .. math::
+     \\bar m_t = \\frac{\\mu_{t+1} m_t}{1-\\prod_{i\\le t+1}\\mu_i}
+               + \\frac{(1-\\mu_t) g_t}{1-\\prod_{i\\le t}\\mu_i},\\qquad
+     w_t = w_{t-1} - \\eta_t\\, \\bar m_t / (\\sqrt{\\hat v_t + \\epsilon_{root}} + \\epsilon)
+
+  with :math:`\\mu_t = \\beta_1` (default) or Dozat's schedule
+  :math:`\\mu_t = \\beta_1(1 - \\tfrac12 0.96^{t\\psi})`, :math:`\\psi` =
+  ``momentum_decay``. Recipe: ``ratio(nesterov_ema(b1), rms_denominator(b2))``.
+
+  Reproduces exactly: ``optax.nadam`` with the same arguments;
+  ``torch.optim.NAdam(lr, betas, eps, momentum_decay)`` with
+  ``momentum_decay`` given (torch's default is 4e-3).
+  """
+  hp.validate("nadam", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
+              eps_root=eps_root, momentum_decay=momentum_decay)
+  return named(
+      "nadam",
+      chain(
+          scale_by_adam(b1, b2, eps, eps_root, nesterov=True, momentum_decay=momentum_decay,
+                        mu_dtype=mu_dtype, nu_dtype=nu_dtype),
+          scale_by_learning_rate(learning_rate),
+      ),
+      learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
+      **nondefault(eps_root=(eps_root, 0.0), momentum_decay=(momentum_decay, None)),
+  )
+
+
+def adamw(
+    learning_rate: hp.ScalarOrSchedule,
+    b1: hp.Scalar = 0.9,
+    b2: hp.Scalar = 0.999,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 0.0,
+    mu_dtype: Any = None,
+    weight_decay: hp.ScalarOrSchedule = 1e-4,
+    mask: Any = None,
+    *,
+    nesterov: bool = False,
+    nu_dtype: Any = None,
+) -> Transform:
+  """AdamW: Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+  .. math::  w_t = w_{t-1} - \\eta_t \\left(\\hat m_t / (\\sqrt{\\hat v_t +
+     \\epsilon_{root}} + \\epsilon) + \\lambda_t w_{t-1}\\right)
+
+  Recipe: ``chain(scale_by_adam, add_decayed_weights(wd), scale_by_learning_rate)``;
+  the decay is added *after* the moments, so it is not rescaled by them.
+  For coupled L2 (torch ``Adam(weight_decay=...)``) put
+  ``add_decayed_weights`` first instead (``adamx.compat.torch.Adam``).
+
+  Reproduces exactly: ``optax.adamw`` (and ``optax.nadamw`` with
+  ``nesterov=True``) with the same arguments; ``torch.optim.AdamW(lr, betas,
+  eps, weight_decay)`` (torch's default decay is 1e-2, Optax's 1e-4).
+  ``mask`` selects the leaves to decay, as in Optax.
+  """
+  hp.validate("adamw", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
+              eps_root=eps_root, weight_decay=weight_decay)
+  return named(
+      "adamw",
+      _decoupled(
+          scale_by_adam(b1, b2, eps, eps_root, nesterov=nesterov,
+                        mu_dtype=mu_dtype, nu_dtype=nu_dtype),
+          learning_rate, weight_decay, mask,
+      ),
+      learning_rate=learning_rate, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay,
+      **nondefault(eps_root=(eps_root, 0.0), nesterov=(nesterov, False)),
+  )
+
+
+def nadamw(
+    learning_rate: hp.ScalarOrSchedule,
+    b1: hp.Scalar = 0.9,
+    b2: hp.Scalar = 0.999,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 0.0,
+    mu_dtype: Any = None,
+    weight_decay: hp.ScalarOrSchedule = 1e-4,
+    mask: Any = None,
+    *,
+    nu_dtype: Any = None,
+) -> Transform:
+  """NAdamW: :func:`nadam` with decoupled weight decay (as :func:`adamw`).
+
+  Reproduces exactly: ``optax.nadamw`` with the same arguments.
+  """
+  hp.validate("nadamw", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
+              eps_root=eps_root, weight_decay=weight_decay)
+  return named(
+      "nadamw",
+      _decoupled(
+          scale_by_adam(b1, b2, eps, eps_root, nesterov=True,
+                        mu_dtype=mu_dtype, nu_dtype=nu_dtype),
+          learning_rate, weight_decay, mask,
+      ),
+      learning_rate=learning_rate, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay,
+      **nondefault(eps_root=(eps_root, 0.0)),
+  )

@@ -1,0 +1,40 @@
+"""AdaMax: Adam with the infinity norm in place of the RMS."""
+
+from __future__ import annotations
+
+from adamx._combinators.chain import chain
+from adamx._combinators.fanout import ratio
+from adamx._core import hyperparams as hp
+from adamx._core.transform import Transform, named
+from adamx._methods.branches import first_moment
+from adamx._primitives.moments import infinity_moment
+from adamx._primitives.scale import scale_by_learning_rate
+
+
+def adamax(
+    learning_rate: hp.ScalarOrSchedule,
+    b1: hp.Scalar = 0.9,
+    b2: hp.Scalar = 0.999,
+    eps: hp.Scalar = 1e-8,
+) -> Transform:
+  """AdaMax (Kingma & Ba, 2015, §7.1, Algorithm 2).
+
+  .. math::
+     m_t = \\beta_1 m_{t-1} + (1-\\beta_1) g_t,\\quad
+     u_t = \\max(\\beta_2 u_{t-1}, |g_t| + \\epsilon),\\quad
+     w_t = w_{t-1} - \\frac{\\eta_t}{1-\\beta_1^t}\\, \\frac{m_t}{u_t}
+
+  Recipe: ``ratio(chain(scale_by_ema(b1), bias_correct(b1)),
+  infinity_moment(b2, eps))`` then the rate. The paper's :math:`u_t` has no
+  eps; Optax and torch add it to :math:`|g_t|`, and so does this.
+
+  Reproduces exactly: ``optax.adamax`` with the same arguments;
+  ``torch.optim.Adamax(lr, betas, eps)``.
+  """
+  hp.validate("adamax", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps)
+  return named(
+      "adamax",
+      chain(ratio(first_moment(b1), infinity_moment(b2, eps)),
+            scale_by_learning_rate(learning_rate)),
+      learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
+  )

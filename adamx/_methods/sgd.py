@@ -1,0 +1,61 @@
+"""Stochastic gradient descent, with heavy-ball or Nesterov momentum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adamx._combinators.chain import chain
+from adamx._core import hyperparams as hp
+from adamx._core.kernels import nondefault
+from adamx._core.transform import Transform, named
+from adamx._primitives.momentum import momentum as momentum_trace
+from adamx._primitives.scale import scale_by_learning_rate
+
+
+def sgd(
+    learning_rate: hp.ScalarOrSchedule,
+    momentum: hp.Scalar | None = None,
+    nesterov: bool = False,
+    accumulator_dtype: Any = None,
+    *,
+    dampening: hp.Scalar = 0.0,
+) -> Transform:
+  """Gradient descent, optionally with momentum (Polyak 1964; Sutskever 2013).
+
+  .. math::
+     v_t = \\mu v_{t-1} + g_t,\\qquad
+     w_t = w_{t-1} - \\eta_t\\, v_t \\;\\;(\\text{or } \\eta_t (g_t + \\mu v_t)
+     \\text{ with Nesterov})
+
+  Recipe: ``chain(momentum(mu, nesterov), scale_by_learning_rate(lr))``.
+
+  Reproduces exactly: ``optax.sgd`` with the same arguments, and
+  ``torch.optim.SGD(lr, momentum, dampening, nesterov)`` (use
+  ``adamx.compat.torch.SGD`` for its ``weight_decay`` and ``maximize``).
+
+  Args:
+    learning_rate: :math:`\\eta_t`, a number or a schedule.
+    momentum: :math:`\\mu` in ``[0, 1)``, or None for plain SGD (no state).
+    nesterov: use Nesterov's look-ahead.
+    accumulator_dtype: dtype of the velocity; defaults to the parameters'.
+    dampening: torch's dampening of the buffer after its first step.
+
+  Example:
+    >>> import jax.numpy as jnp, optax, adamx
+    >>> opt = adamx.sgd(0.1, momentum=0.9)
+    >>> params = jnp.array([1.0])
+    >>> updates, state = opt.update(2 * params, opt.init(params))
+    >>> optax.apply_updates(params, updates)
+    Array([0.8], dtype=float32)
+  """
+  hp.validate("sgd", learning_rate=learning_rate, momentum=momentum, dampening=dampening)
+  parts = []
+  if momentum is not None:
+    parts.append(momentum_trace(momentum, nesterov=nesterov, dampening=dampening,
+                                dtype=accumulator_dtype))
+  parts.append(scale_by_learning_rate(learning_rate))
+  return named(
+      "sgd", chain(*parts), learning_rate=learning_rate,
+      **nondefault(momentum=(momentum, None), nesterov=(nesterov, False),
+                   dampening=(dampening, 0.0)),
+  )

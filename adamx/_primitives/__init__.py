@@ -1,0 +1,1 @@
+"""Primitives: single-purpose gradient transformations."""

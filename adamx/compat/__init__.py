@@ -1,0 +1,3 @@
+"""Drop-in constructors named and parameterised like other libraries' optimizers."""
+
+from adamx.compat import torch as torch
