@@ -12,7 +12,7 @@ import jax.numpy as jnp
 from adamx._core import hyperparams as hp
 from adamx._core.checks import check_updates
 from adamx._core.kernels import (
-    full_like, increment, leaf_dtype, nondefault, step_dtype, unzip, zero_count,
+    full_like, increment, leaf_dtype, nondefault, unzip, zero_count,
 )
 from adamx._core.transform import Transform, transform
 
@@ -88,16 +88,18 @@ def nesterov_ema(
     return beta * (1 - 0.5 * hp.cast(0.96, d) ** (t.astype(d) * psi))
 
   def init(params):
+    # The schedule is computed in the parameters' arithmetic dtype, so a
+    # Python float and a float32 array give the same float32 trajectory.
     return NesterovEmaState(
         count=zero_count(), mu=full_like(params, 0.0, dtype),
-        mu_product=jnp.ones([], step_dtype()),
+        mu_product=jnp.ones([], leaf_dtype(*jax.tree.leaves(params))),
     )
 
   def update(updates, state, params=None):
     del params
     check_updates("nesterov_ema", updates, state.mu)
     count = increment(state.count)
-    sd = step_dtype()
+    sd = state.mu_product.dtype
     mu_now = schedule(count, sd)
     product = state.mu_product * mu_now
     mu_next = schedule(increment(count), sd)
