@@ -57,16 +57,30 @@ def check_range(
 
 
 def compute_dtype(*dtypes: Any) -> jnp.dtype:
-  """The dtype arithmetic is done in: the widest input, at least float32.
+  """The dtype arithmetic is done in: the widest input float, at least float32.
 
   bfloat16 and float16 would round b2=0.999 to 1.0 and flush eps to zero.
+  Chosen explicitly (not by implicit promotion), so it is the same under
+  ``jax_numpy_dtype_promotion="strict"``; 64-bit follows ``jax_enable_x64``.
   """
-  return jnp.result_type(jnp.float32, *dtypes)
+  widest = jnp.dtype(jnp.float32)
+  for dtype in dtypes:
+    dtype = jnp.dtype(dtype)
+    if jnp.issubdtype(dtype, jnp.floating) and dtype.itemsize > widest.itemsize:
+      widest = dtype
+  return jnp.dtype(jax.dtypes.canonicalize_dtype(widest))
 
 
 def evaluate(value: ScalarOrSchedule, count: jax.Array) -> Any:
-  """The value of a hyperparameter at step ``count`` (0-based)."""
-  return value(count) if callable(value) else value
+  """The value of a hyperparameter at step ``count`` (int32, 0-based).
+
+  Schedules are user code (often Optax's, which mixes floats and int32), so
+  they are traced with standard dtype promotion even in strict mode.
+  """
+  if not callable(value):
+    return value
+  with jax.numpy_dtype_promotion("standard"):
+    return value(count)
 
 
 def cast(value: Any, dtype: Any) -> jax.Array:

@@ -55,7 +55,7 @@ def scale_by_ema(
     def leaf(u, m):
       d = leaf_dtype(u, m)
       b = hp.cast(decay, d)
-      new = b * m.astype(d) + (1 - b) * u.astype(d)
+      new = (1 - b) * u.astype(d) + b * m.astype(d)
       out = b * new + (1 - b) * u.astype(d) if nesterov else new
       return out.astype(jnp.result_type(u)), new.astype(m.dtype)
 

@@ -19,10 +19,11 @@ from adamx._primitives.scale import identity
 
 
 def root(eps: hp.Scalar = 0.0) -> Transform:
-  """:math:`u \\mapsto \\sqrt{\\max(u, 0) + \\epsilon}` (eps inside the root).
+  """:math:`u \\mapsto \\sqrt{\\max(u + \\epsilon, 0)}` (eps inside the root).
 
-  Negative inputs can only come from rounding in a centered variance; they
-  are clamped to 0 instead of giving NaN.
+  A negative input can only come from rounding in a centered variance; the
+  root is then 0 instead of NaN (where eps covers the rounding, the result
+  is the plain :math:`\\sqrt{u + \\epsilon}`, as Optax's).
   """
   hp.validate("root", eps=eps)
 
@@ -31,7 +32,7 @@ def root(eps: hp.Scalar = 0.0) -> Transform:
 
     def leaf(u):
       d = leaf_dtype(u)
-      return jnp.sqrt(jnp.maximum(u.astype(d), 0) + hp.cast(eps, d))
+      return jnp.sqrt(jnp.maximum(u.astype(d) + hp.cast(eps, d), 0))
 
     return jax.tree.map(leaf, updates), state
 

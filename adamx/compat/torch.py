@@ -25,6 +25,7 @@ from typing import Any
 from adamx._combinators.chain import chain
 from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
+from adamx._core.kernels import step_dtype
 from adamx._core.transform import Transform, named
 from adamx._methods.adadelta import adadelta
 from adamx._methods.adagrad import adagrad
@@ -92,7 +93,7 @@ def Adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
               initial_accumulator_value=initial_accumulator_value, eps=eps)
 
   def decayed_lr(count):
-    return hp.evaluate(lr, count) / (1 + count * lr_decay)
+    return hp.evaluate(lr, count) / (1 + count * hp.cast(lr_decay, step_dtype()))
 
   return named(
       "torch.optim.Adagrad",

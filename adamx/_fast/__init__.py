@@ -1,0 +1,1 @@
+"""Fast paths: a single-pass multi-tensor Adam kernel (XLA FFI) and flat parameter buffers."""

@@ -1,0 +1,1 @@
+"""Speed and memory of adamx against Optax and torch.optim: ``python -m benchmarks.run``."""
