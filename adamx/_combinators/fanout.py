@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from adamx._core.kernels import leaf_dtype
 from adamx._core.transform import Transform, transform
 
 
@@ -35,7 +36,7 @@ def _fanout(
     name: str,
     roles: tuple[str, str],
     state_type: type,
-    combine: Callable[[jax.Array, jax.Array, jax.Array], jax.Array],
+    combine: Callable[[jax.Array, jax.Array], jax.Array],
     first: optax.GradientTransformation,
     second: optax.GradientTransformation,
 ) -> Transform:
@@ -48,11 +49,13 @@ def _fanout(
   def update(updates, state, params=None, **extra_args):
     a, a_state = first_x.update(updates, state[0], params, **extra_args)
     b, b_state = second_x.update(updates, state[1], params, **extra_args)
-    # The result keeps the incoming updates' dtype, whatever the branches used.
-    out = jax.tree.map(
-        lambda u, x, y: combine(u, x, y).astype(jnp.result_type(u)),
-        updates, a, b,
-    )
+    # Combined in float32 or wider; the result keeps the incoming updates'
+    # dtype, whatever the branches used.
+    def leaf(u, x, y):
+      d = leaf_dtype(x, y)
+      return combine(x.astype(d), y.astype(d)).astype(jnp.result_type(u))
+
+    out = jax.tree.map(leaf, updates, a, b)
     return out, state_type(a_state, b_state)
 
   return transform(
@@ -60,8 +63,7 @@ def _fanout(
   )
 
 
-def _safe_divide(u: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
-  del u
+def _safe_divide(x: jax.Array, y: jax.Array) -> jax.Array:
   # 0/0 happens only when every statistic is zero (e.g. eps=0 on an all-zero
   # gradient); the step is then 0, not NaN. NaN inputs still propagate.
   return jnp.where(y == 0, jnp.zeros_like(x), x / jnp.where(y == 0, 1, y))
@@ -96,5 +98,5 @@ def difference(
   """
   return _fanout(
       "difference", ("minuend", "subtrahend"), DifferenceState,
-      lambda u, x, y: x - y, minuend, subtrahend,
+      lambda x, y: x - y, minuend, subtrahend,
   )

@@ -26,11 +26,11 @@ def scale(factor: hp.Scalar) -> Transform:
 
   def update(updates, state, params=None):
     del params
-    out = jax.tree.map(
-        lambda u: (hp.cast(factor, leaf_dtype(u)) * u).astype(jnp.result_type(u)),
-        updates,
-    )
-    return out, state
+    def leaf(u):
+      d = leaf_dtype(u)
+      return (hp.cast(factor, d) * u.astype(d)).astype(jnp.result_type(u))
+
+    return jax.tree.map(leaf, updates), state
 
   return transform("scale", lambda params: EmptyState(), update, factor=factor)
 
@@ -62,10 +62,12 @@ def scale_by_learning_rate(
   def update(updates, state, params=None):
     del params
     rate = rate_at(state.count)
-    out = jax.tree.map(
-        lambda u: (sign * rate.astype(leaf_dtype(u)) * u).astype(jnp.result_type(u)),
-        updates,
-    )
+
+    def leaf(u):
+      d = leaf_dtype(u)
+      return (sign * rate.astype(d) * u.astype(d)).astype(jnp.result_type(u))
+
+    out = jax.tree.map(leaf, updates)
     return out, ScaleByLearningRateState(count=increment(state.count), learning_rate=rate)
 
   return transform(
