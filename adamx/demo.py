@@ -97,7 +97,7 @@ def train(name: str, epochs: int, data: tuple, seed: int, batch_size: int = 64) 
     params, state, _ = epoch(params, state, sub, x_train, y_train)
     curve.append(float(loss(params, x_train, y_train)))
   seconds = time.perf_counter() - start
-  accuracy = float((logits(params, x_test).argmax(-1) == y_test).mean())
+  accuracy = float((logits(params, x_test).argmax(-1).astype(y_test.dtype) == y_test).mean())
   return {"curve": curve, "accuracy": accuracy, "seconds": seconds}
 
 
