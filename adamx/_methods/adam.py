@@ -41,17 +41,6 @@ def scale_by_adam(
   )
 
 
-def _decoupled(
-    direction: Transform, learning_rate: hp.ScalarOrSchedule,
-    weight_decay: hp.ScalarOrSchedule, mask: Any,
-) -> Transform:
-  """``direction``, then decoupled weight decay on ``mask``, then the rate."""
-  decay = add_decayed_weights(weight_decay)
-  if mask is not None:
-    decay = optax.masked(decay, mask)
-  return chain(direction, decay, scale_by_learning_rate(learning_rate))
-
-
 def adam(
     learning_rate: hp.ScalarOrSchedule,
     b1: hp.Scalar = 0.9,
@@ -190,12 +179,14 @@ def adamw(
   """
   hp.validate("adamw", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
               eps_root=eps_root, weight_decay=weight_decay)
+  decay = add_decayed_weights(weight_decay)
   return named(
       "adamw",
-      _decoupled(
+      chain(
           scale_by_adam(b1, b2, eps, eps_root, nesterov=nesterov,
                         mu_dtype=mu_dtype, nu_dtype=nu_dtype),
-          learning_rate, weight_decay, mask,
+          decay if mask is None else optax.masked(decay, mask),
+          scale_by_learning_rate(learning_rate),
       ),
       learning_rate=learning_rate, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay,
       **nondefault(eps_root=(eps_root, 0.0), nesterov=(nesterov, False)),
@@ -214,19 +205,9 @@ def nadamw(
     *,
     nu_dtype: Any = None,
 ) -> Transform:
-  """NAdamW: :func:`nadam` with decoupled weight decay (as :func:`adamw`).
+  """NAdamW: :func:`adamw` with Dozat's Nesterov moment, i.e. ``adamw(..., nesterov=True)``.
 
   Reproduces exactly: ``optax.nadamw`` with the same arguments.
   """
-  hp.validate("nadamw", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
-              eps_root=eps_root, weight_decay=weight_decay)
-  return named(
-      "nadamw",
-      _decoupled(
-          scale_by_adam(b1, b2, eps, eps_root, nesterov=True,
-                        mu_dtype=mu_dtype, nu_dtype=nu_dtype),
-          learning_rate, weight_decay, mask,
-      ),
-      learning_rate=learning_rate, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay,
-      **nondefault(eps_root=(eps_root, 0.0)),
-  )
+  return adamw(learning_rate, b1, b2, eps, eps_root, mu_dtype, weight_decay, mask,
+               nesterov=True, nu_dtype=nu_dtype)
