@@ -9,6 +9,9 @@ from adamx._combinators.chain import chain as chain
 from adamx._combinators.fanout import difference as difference
 from adamx._combinators.fanout import ratio as ratio
 from adamx._core.transform import Transform as Transform
+from adamx._fast.adam import FusedAdam as FusedAdam
+from adamx._fast.adam import fused_adam as fused_adam
+from adamx._fast.build import KernelBuildError as KernelBuildError
 from adamx._methods.adadelta import adadelta as adadelta
 from adamx._methods.adagrad import adagrad as adagrad
 from adamx._methods.adam import adam as adam
@@ -41,5 +44,8 @@ from adamx._primitives.scale import add_decayed_weights as add_decayed_weights
 from adamx._primitives.scale import identity as identity
 from adamx._primitives.scale import scale as scale
 from adamx._primitives.scale import scale_by_learning_rate as scale_by_learning_rate
+from adamx._tools.sharding import shard_state as shard_state
+from adamx._tools.sharding import state_shardings as state_shardings
+from adamx._tools.state import learning_rate as learning_rate
 
 __version__ = "0.1.0"

@@ -32,7 +32,7 @@ def parse(argv):
                       + ", ".join(shapes.cases(False)))
   parser.add_argument("--variants", nargs="*", help="variants to run (default: all): "
                       + ", ".join(v.name for v in variants.all_variants()))
-  parser.add_argument("--quick", action="store_true", help="tiny sizes, 3 rounds: a smoke test")
+  parser.add_argument("--quick", action="store_true", help="tiny sizes, 3 rounds, 3 cases: a smoke test")
   parser.add_argument("--rounds", type=int, help="interleaved rounds (default 15, quick 3)")
   parser.add_argument("--min-sample", type=float, help="seconds per sample (default 0.05)")
   parser.add_argument("--skip-slow", action="store_true",
@@ -51,7 +51,7 @@ def _grads(case_shapes, family):
   if family == "torch":
     import torch
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    return [torch.from_numpy(np.asarray(g)).to(device) for g in leaves]
+    return [torch.from_numpy(np.array(g)).to(device) for g in leaves]
   return leaves
 
 
@@ -106,7 +106,7 @@ def run_case(name, case_shapes, chosen, args, rounds, min_sample):
 
 
 def run_train(args, rounds, min_sample):
-  depth = args.train_depth or (20 if args.quick else 250)
+  depth = args.train_depth or (10 if args.quick else 250)
   width, batch = (16, 8) if args.quick else (64, 32)
   desc = (f"residual tanh MLP, {depth} layers of width {width} ({2 * depth} leaves, "
           f"{depth * (width * width + width):,} parameters), batch {batch}")
@@ -140,7 +140,8 @@ def main(argv=None):
              "rounds": rounds, "quick": args.quick, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
              "update": {}, "train": None}
   print(results["machine"], flush=True)
-  for name in args.cases or all_cases:
+  default = ("1x10M", "1000x10k", "gpt2-small") if args.quick else tuple(all_cases)
+  for name in args.cases or default:
     results["update"][name] = run_case(name, all_cases[name], chosen, args, rounds, min_sample)
   if not args.no_train:
     results["train"] = run_train(args, rounds, min_sample)

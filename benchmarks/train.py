@@ -77,10 +77,10 @@ def variants(depth: int, width: int, batch: int) -> dict[str, callable]:
 
         def step(params, state):
           grads = jax.grad(lambda p: loss(unravel(p), x, y))(params)
-          return opt.step(grads, state, params)
+          return opt.step(params, grads, state)
       else:
         def step(params, state):
-          return opt.step(jax.grad(loss)(params, x, y), state, params)
+          return opt.step(params, jax.grad(loss)(params, x, y), state)
 
       return _runner(step, (params, opt.init(params)), (0, 1), lambda a: a[1])
     return setup

@@ -97,11 +97,11 @@ def _fused_runner(moment_dtype=jnp.float32, flat=False):
       params, _ = ravel_pytree(params)
       grads = ravel_pytree(grads)[0]
     state = opt.init(params)
-    compiled, seconds = _compile(jax.jit(opt.step, donate_argnums=(1, 2)), grads, state, params)
+    compiled, seconds = _compile(jax.jit(opt.step, donate_argnums=(0, 2)), params, grads, state)
     box = [params, state]
 
     def run():
-      box[0], box[1] = compiled(grads, box[1], box[0])
+      box[0], box[1] = compiled(box[0], grads, box[1])
       jax.block_until_ready(box[0])
 
     return Runner(run, seconds, _nbytes(state), _traffic(moment_dtype))
@@ -113,7 +113,7 @@ def _torch_runner(**options):
   def setup(shapes, grads):
     import torch
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    params = [torch.nn.Parameter(torch.from_numpy(np.asarray(p)).to(device))
+    params = [torch.nn.Parameter(torch.from_numpy(np.array(p)).to(device))
               for p in _jax_params(shapes)]
     for p, g in zip(params, grads):
       p.grad = g

@@ -91,9 +91,11 @@ def cast(value: Any, dtype: Any) -> jax.Array:
 _PROBABILITY = dict(low=0.0, high=1.0, high_open=True)
 _NONNEGATIVE = dict(low=0.0)
 _RANGES = {
-    **dict.fromkeys(("decay", "b1", "b2", "rho", "momentum", "alpha"), _PROBABILITY),
     **dict.fromkeys(
-        ("eps", "eps_root", "learning_rate", "lr", "weight_decay", "initial_value",
+        ("decay", "b1", "b2", "rho", "momentum", "alpha", "beta_1", "beta_2"), _PROBABILITY
+    ),
+    **dict.fromkeys(
+        ("eps", "epsilon", "eps_root", "learning_rate", "lr", "weight_decay", "initial_value",
          "initial_scale", "initial_accumulator_value", "momentum_decay", "lr_decay"),
         _NONNEGATIVE,
     ),

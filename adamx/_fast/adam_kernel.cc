@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "xla/ffi/api/ffi.h"
@@ -42,8 +43,6 @@ inline uint16_t f32_to_bf16(float f) {
   return static_cast<uint16_t>(bits >> 16);
 }
 
-template <typename T> inline T load(const T* p, size_t i) { return p[i]; }
-template <typename T> inline void store(T* p, size_t i, T x) { p[i] = x; }
 template <typename T> inline T load_bf16(const uint16_t* p, size_t i) { return static_cast<T>(bf16_to_f32(p[i])); }
 template <typename T> inline void store_bf16(uint16_t* p, size_t i, T x) { p[i] = f32_to_bf16(static_cast<float>(x)); }
 

@@ -55,12 +55,13 @@ def amsgrad(
   hp.validate("amsgrad", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps, eps_root=eps_root)
   moment = [square(), scale_by_ema(b2, dtype=nu_dtype)]
   if not bias_correction_nu:
-    denominator = chain(*moment, running_max(), root(eps_root), add_eps(eps))
+    denominator = chain(*moment, running_max(dtype=nu_dtype), root(eps_root), add_eps(eps))
   elif max_before_correction:
-    denominator = chain(*moment, running_max(), root(eps_root),
+    denominator = chain(*moment, running_max(dtype=nu_dtype), root(eps_root),
                         bias_correct(b2, power=0.5), add_eps(eps))
   else:
-    denominator = chain(*moment, bias_correct(b2), running_max(), root(eps_root), add_eps(eps))
+    denominator = chain(*moment, bias_correct(b2), running_max(dtype=nu_dtype), root(eps_root),
+                        add_eps(eps))
   return named(
       "amsgrad",
       chain(ratio(first_moment(b1, bias_correction=bias_correction_mu, dtype=mu_dtype),

@@ -1,3 +1,4 @@
 """Drop-in constructors named and parameterised like other libraries' optimizers."""
 
 from adamx.compat import torch as torch
+from adamx.compat import keras as keras

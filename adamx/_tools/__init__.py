@@ -1,0 +1,1 @@
+"""Helpers around a built optimizer: reading its state, placing it on devices."""
