@@ -40,8 +40,12 @@ def parse(argv):
   parser.add_argument("--no-train", action="store_true", help="skip the training-step benchmark")
   parser.add_argument("--train-depth", type=int, help="MLP layers (2 leaves each; default 250)")
   parser.add_argument("--output", type=pathlib.Path, default=HERE / "results" / "latest.json")
-  parser.add_argument("--markdown", type=pathlib.Path, default=HERE / "RESULTS.md")
-  return parser.parse_args(argv)
+  parser.add_argument("--markdown", type=pathlib.Path,
+                      help="markdown table (default benchmarks/RESULTS.md; quick runs: results/quick.md)")
+  args = parser.parse_args(argv)
+  # A smoke run must not overwrite the committed table of the latest full run.
+  args.markdown = args.markdown or (HERE / "results" / "quick.md" if args.quick else HERE / "RESULTS.md")
+  return args
 
 
 def _grads(case_shapes, family):

@@ -75,16 +75,21 @@ def _tree_runner(make_opt, moment_dtype=jnp.float32):
       updates, state = opt.update(grads, state, params)
       return optax.apply_updates(params, updates), state
 
-    compiled, seconds = _compile(jax.jit(step, donate_argnums=(0, 2)), params, grads, state)
-    box = [params, state]
-
-    def run():
-      box[0], box[1] = compiled(box[0], grads, box[1])
-      jax.block_until_ready(box[0])
-
-    return Runner(run, seconds, _nbytes(state), _traffic(moment_dtype))
+    return _donating_runner(step, params, grads, state, moment_dtype)
 
   return setup
+
+
+def _donating_runner(step, params, grads, state, moment_dtype) -> "Runner":
+  """Compiles ``step(params, grads, state)`` with params and state donated."""
+  compiled, seconds = _compile(jax.jit(step, donate_argnums=(0, 2)), params, grads, state)
+  box = [params, state]
+
+  def run():
+    box[0], box[1] = compiled(box[0], grads, box[1])
+    jax.block_until_ready(box[0])
+
+  return Runner(run, seconds, _nbytes(state), _traffic(moment_dtype))
 
 
 def _fused_runner(moment_dtype=jnp.float32, flat=False):
@@ -93,18 +98,10 @@ def _fused_runner(moment_dtype=jnp.float32, flat=False):
   def setup(shapes, grads):
     opt = fused_adam(LR, mu_dtype=moment_dtype, nu_dtype=moment_dtype)
     params = _jax_params(shapes)
-    if flat:  # one buffer for all parameters, as adamx.flat.ravel keeps them
+    if flat:  # one buffer for all parameters, as a loop using ravel_pytree keeps them
       params, _ = ravel_pytree(params)
       grads = ravel_pytree(grads)[0]
-    state = opt.init(params)
-    compiled, seconds = _compile(jax.jit(opt.step, donate_argnums=(0, 2)), params, grads, state)
-    box = [params, state]
-
-    def run():
-      box[0], box[1] = compiled(box[0], grads, box[1])
-      jax.block_until_ready(box[0])
-
-    return Runner(run, seconds, _nbytes(state), _traffic(moment_dtype))
+    return _donating_runner(opt.step, params, grads, opt.init(params), moment_dtype)
 
   return setup
 
