@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  {name:<13} loss {result['curve'][0]:.4f} -> {result['curve'][-1]:.4f}  "
           f"test accuracy {result['accuracy']:.3f}  ({result['seconds']:.1f} s)", flush=True)
 
-  print(f"\n| method | final training loss | test accuracy | seconds |\n|---|---|---|---|")
+  print("\n| method | final training loss | test accuracy | seconds |\n|---|---|---|---|")
   for name, r in sorted(results.items(), key=lambda item: item[1]["curve"][-1]):
     print(f"| {name} | {r['curve'][-1]:.4f} | {r['accuracy']:.3f} | {r['seconds']:.1f} |")
   args.out.mkdir(parents=True, exist_ok=True)

@@ -7,11 +7,10 @@ values of the hyperparameter; the other arguments are fixed per method.
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 import adamx
-from tests.trajectories import relative_difference
+from tests.trajectories import relative_difference, scan_path
 
 STEPS = 8
 SHAPES = {"w": (2, 3)}
@@ -73,16 +72,6 @@ def problem(dtype, seed=0):
   return params, grads
 
 
-def trajectory(opt, params, grads):
-  def step(carry, g):
-    p, state = carry
-    updates, state = opt.update(g, state, p)
-    p = optax.apply_updates(p, updates)
-    return (p, state), p
-
-  return jax.lax.scan(step, (params, opt.init(params)), grads)[1]
-
-
 def as_matrix(path):
   return np.concatenate(
       [np.asarray(path[k], np.float64).reshape(STEPS, -1) for k in SHAPES], axis=1)
@@ -95,7 +84,7 @@ def test_vmap_over_values_matches_separate_runs_without_retracing(method, name):
 
   def run(value):
     traces.append(None)  # Python side effect: runs once per trace
-    return trajectory(build(method, name, value), params, grads)
+    return scan_path(build(method, name, value), params, grads)
 
   a, b = values(method, name)
   step = jax.jit(run)
@@ -119,9 +108,9 @@ def build_all(method, convert=lambda name, value: value):
 @pytest.mark.parametrize("method", list(TABLE))
 def test_python_float_and_float32_array_are_bit_identical(method):
   params, grads = problem(jnp.float32)
-  from_float = jax.jit(lambda: trajectory(build_all(method), params, grads))()
+  from_float = jax.jit(lambda: scan_path(build_all(method), params, grads))()
   as_array = lambda name, v: jnp.asarray(v, jnp.float32)
-  from_array = jax.jit(lambda: trajectory(build_all(method, as_array), params, grads))()
+  from_array = jax.jit(lambda: scan_path(build_all(method, as_array), params, grads))()
   for k in SHAPES:
     assert from_float[k].dtype == jnp.float32
     np.testing.assert_array_equal(from_array[k], from_float[k], err_msg=f"leaf {k}")
@@ -141,8 +130,8 @@ def near_one(name, value):
 @pytest.mark.parametrize("method", list(TABLE))
 def test_bfloat16_params_track_float32(method):
   opt = build_all(method, near_one)
-  low = as_matrix(jax.jit(lambda: trajectory(opt, *problem(jnp.bfloat16)))())
-  high = as_matrix(jax.jit(lambda: trajectory(opt, *problem(jnp.float32)))())
+  low = as_matrix(jax.jit(lambda: scan_path(opt, *problem(jnp.bfloat16)))())
+  high = as_matrix(jax.jit(lambda: scan_path(opt, *problem(jnp.float32)))())
   assert np.all(np.isfinite(low))
   assert relative_difference(low, high) < BF16_TOLERANCE
 
@@ -155,7 +144,7 @@ def test_bfloat16_does_not_round_decay_to_one(method, name):
   # float32 with 0.999; the control shows what rounding to 1.0 would do
   # (passed traced, since 1.0 is outside the range validated when concrete).
   run = lambda value, dtype: as_matrix(jax.jit(
-      lambda v: trajectory(build(method, name, v), *problem(dtype)))(jnp.float32(value)))
+      lambda v: scan_path(build(method, name, v), *problem(dtype)))(jnp.float32(value)))
   low = run(0.999, jnp.bfloat16)
   exact = run(0.999, jnp.float32)
   assert np.all(np.isfinite(low))

@@ -65,16 +65,21 @@ def run_optax(opt: optax.GradientTransformation, sequence: list[dict], params: d
     return _run(opt, sequence, params)
 
 
-def _run(opt, sequence, params):
+def scan_path(opt: optax.GradientTransformation, params: Any, grads: Any) -> Any:
+  """Parameters after each step of ``opt`` over stacked ``grads`` (traceable)."""
 
-  def step(carry, grads):
+  def step(carry, g):
     p, state = carry
-    updates, state = opt.update(grads, state, p)
+    updates, state = opt.update(g, state, p)
     p = optax.apply_updates(p, updates)
     return (p, state), p
 
+  return jax.lax.scan(step, (params, opt.init(params)), grads)[1]
+
+
+def _run(opt, sequence, params):
   p0 = jax.tree.map(jnp.asarray, params)
-  _, path = jax.jit(lambda p: jax.lax.scan(step, (p, opt.init(p)), stack(sequence)))(p0)
+  path = jax.jit(lambda p: scan_path(opt, p, stack(sequence)))(p0)
   return flatten_path(path)
 
 

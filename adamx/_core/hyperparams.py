@@ -71,6 +71,15 @@ def compute_dtype(*dtypes: Any) -> jnp.dtype:
   return jnp.dtype(jax.dtypes.canonicalize_dtype(widest))
 
 
+def is_zero(value: Any) -> bool:
+  """True for a Python number equal to 0: an unused term that can be left out.
+
+  Arrays and tracers are never "zero" here, so a value that may change (under
+  ``vmap`` or as a jit argument) keeps its place in the recipe.
+  """
+  return isinstance(value, (int, float)) and value == 0
+
+
 def evaluate(value: ScalarOrSchedule, count: jax.Array) -> Any:
   """The value of a hyperparameter at step ``count`` (int32, 0-based).
 

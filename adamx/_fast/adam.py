@@ -162,8 +162,8 @@ def fused_adam(
     b1_, b2_ = hp.cast(b1, d), hp.cast(b2, d)
     return jnp.stack([
         b1_, 1 - b1_, b2_, 1 - b2_,
-        1 - hp.cast(b1, d) ** count1.astype(d),
-        1 - hp.cast(b2, d) ** count2.astype(d),
+        1 - b1_ ** count1.astype(d),
+        1 - b2_ ** count2.astype(d),
         hp.cast(eps_root, d), hp.cast(eps, d),
         -1 * rate.astype(d),
     ])

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from adamx._combinators.chain import chain
-from adamx._combinators.fanout import difference, ratio
+from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
 from adamx._core.kernels import nondefault
 from adamx._core.transform import Transform, named
-from adamx._primitives.bias import bias_correct
-from adamx._primitives.moments import scale_by_ema, square
 from adamx._primitives.momentum import momentum as momentum_trace
-from adamx._primitives.rms import add_eps, rms, root
+from adamx._primitives.rms import rms
 from adamx._primitives.scale import identity, scale_by_learning_rate
 
 
@@ -60,18 +58,8 @@ def rmsprop(
   """
   hp.validate("rmsprop", learning_rate=learning_rate, decay=decay, eps=eps,
               initial_scale=initial_scale, momentum=momentum)
-  if centered:
-    correct = [bias_correct(decay)] if bias_correction else []
-    variance = difference(
-        chain(square(), scale_by_ema(decay, initial_value=initial_scale), *correct),
-        chain(scale_by_ema(decay), *correct, square()),
-    )
-    denominator = chain(
-        variance, root(eps if eps_in_sqrt else 0.0), add_eps(0.0 if eps_in_sqrt else eps)
-    )
-  else:
-    denominator = rms(decay, eps, eps_in_sqrt=eps_in_sqrt,
-                      bias_correction=bias_correction, initial_scale=initial_scale)
+  denominator = rms(decay, eps, eps_in_sqrt=eps_in_sqrt, bias_correction=bias_correction,
+                    initial_scale=initial_scale, centered=centered)
   rate = scale_by_learning_rate(learning_rate)
   if momentum is None:
     tail = [rate]

@@ -8,10 +8,10 @@ import jax
 import jax.numpy as jnp
 
 from adamx._combinators.chain import chain
-from adamx._combinators.fanout import ratio
+from adamx._combinators.fanout import difference, ratio
 from adamx._core import hyperparams as hp
 from adamx._core.checks import check_updates
-from adamx._core.kernels import full_like, leaf_dtype, nondefault, unzip
+from adamx._core.kernels import full_like, leaf_dtype, unzip
 from adamx._core.transform import EmptyState, Transform, transform
 from adamx._primitives.bias import bias_correct
 from adamx._primitives.moments import scale_by_ema, square
@@ -58,6 +58,7 @@ def rms(
     eps_in_sqrt: bool = False,
     bias_correction: bool = False,
     initial_scale: hp.Scalar = 0.0,
+    centered: bool = False,
     dtype: Any = None,
 ) -> Transform:
   """Denominator: root of an EMA of squared updates, plus eps.
@@ -67,15 +68,15 @@ def rms(
      D_t = \\sqrt{\\hat v_t} + \\epsilon \\;\\text{ or }\\;
      \\sqrt{\\hat v_t + \\epsilon}\\;(\\text{eps\\_in\\_sqrt})
 
-  where :math:`\\hat v_t = v_t/(1-\\beta^t)` with ``bias_correction``.
+  where :math:`\\hat v_t = v_t/(1-\\beta^t)` with ``bias_correction``. With
+  ``centered`` the squared mean is subtracted first (Graves, 2013):
+  ``difference(E[u^2], E[u]^2)``, each EMA corrected alike.
   """
-  return chain(
-      square(),
-      scale_by_ema(decay, initial_value=initial_scale, dtype=dtype),
-      *([bias_correct(decay)] if bias_correction else []),
-      root(eps if eps_in_sqrt else 0.0),
-      add_eps(0.0 if eps_in_sqrt else eps),
-  )
+  correct = [bias_correct(decay)] if bias_correction else []
+  second = [square(), scale_by_ema(decay, initial_value=initial_scale, dtype=dtype), *correct]
+  if centered:
+    second = [difference(chain(*second), chain(scale_by_ema(decay, dtype=dtype), *correct, square()))]
+  return chain(*second, root(eps if eps_in_sqrt else 0.0), add_eps(0.0 if eps_in_sqrt else eps))
 
 
 def scale_by_rms(

@@ -55,9 +55,6 @@ _NOT_TAKEN = ("clipnorm", "clipvalue", "global_clipnorm", "use_ema",
               "gradient_accumulation_steps")
 
 
-def _is_zero(value: Any) -> bool:
-  return isinstance(value, (int, float)) and value == 0
-
 
 def _check_options(owner: str, options: dict[str, Any]) -> None:
   """Rejects Keras options that are not the optimizer's maths."""
@@ -103,7 +100,7 @@ def SGD(learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
   With ``nesterov``: ``w <- w + momentum m - lr g``.
   """
   hp.validate("SGD", momentum=momentum)
-  buffer = None if _is_zero(momentum) else momentum_trace(momentum, nesterov=nesterov)
+  buffer = None if hp.is_zero(momentum) else momentum_trace(momentum, nesterov=nesterov)
   return _keras("SGD", identity(), learning_rate, weight_decay, options, buffer=buffer,
                 momentum=momentum, nesterov=nesterov)
 
@@ -115,14 +112,8 @@ def RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=F
   Momentum accumulates the already scaled step: ``m <- momentum m + lr g/D``.
   """
   hp.validate("RMSprop", rho=rho, momentum=momentum, epsilon=epsilon)
-  if centered:
-    denominator = chain(
-        difference(chain(square(), scale_by_ema(rho)), chain(scale_by_ema(rho), square())),
-        root(epsilon),
-    )
-  else:
-    denominator = rms(rho, epsilon, eps_in_sqrt=True)
-  buffer = None if _is_zero(momentum) else momentum_trace(momentum)
+  denominator = rms(rho, epsilon, eps_in_sqrt=True, centered=centered)
+  buffer = None if hp.is_zero(momentum) else momentum_trace(momentum)
   return _keras("RMSprop", ratio(identity(), denominator), learning_rate, weight_decay,
                 options, buffer=buffer, rho=rho, momentum=momentum, epsilon=epsilon,
                 centered=centered)

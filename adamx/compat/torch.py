@@ -40,14 +40,11 @@ from adamx._primitives.rms import add_eps, root
 from adamx._primitives.scale import add_decayed_weights, scale, scale_by_learning_rate
 
 
-def _is_zero(value: Any) -> bool:
-  return isinstance(value, (int, float)) and value == 0
-
 
 def _coupled(maximize: bool, weight_decay: Any) -> list[Transform]:
   """torch's gradient pre-processing: negate, then add L2 decay."""
   head = [scale(-1.0)] if maximize else []
-  if not _is_zero(weight_decay):
+  if not hp.is_zero(weight_decay):
     head.append(add_decayed_weights(weight_decay))
   return head
 
@@ -59,7 +56,7 @@ def _with_weight_decay(
   """``direction`` with torch's coupled or decoupled weight decay and lr."""
   if decoupled:
     parts = [*_coupled(maximize, 0), direction]
-    if not _is_zero(weight_decay):
+    if not hp.is_zero(weight_decay):
       parts.append(add_decayed_weights(weight_decay))
   else:
     parts = [*_coupled(maximize, weight_decay), direction]
@@ -72,9 +69,9 @@ def SGD(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, 
   """``torch.optim.SGD``: momentum buffer copied undamped on its first step."""
   del foreach, differentiable, fused
   hp.validate("SGD", lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
-  if nesterov and (_is_zero(momentum) or not _is_zero(dampening)):
+  if nesterov and (hp.is_zero(momentum) or not hp.is_zero(dampening)):
     raise ValueError("SGD: nesterov=True requires momentum > 0 and dampening=0.")
-  buffer = [] if _is_zero(momentum) else [
+  buffer = [] if hp.is_zero(momentum) else [
       momentum_trace(momentum, nesterov=nesterov, dampening=dampening)]
   return named(
       "torch.optim.SGD",
@@ -115,7 +112,7 @@ def RMSprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
       "torch.optim.RMSprop",
       chain(*_coupled(maximize, weight_decay),
             rmsprop(lr, alpha, eps, eps_in_sqrt=False, centered=centered,
-                    momentum=None if _is_zero(momentum) else momentum,
+                    momentum=None if hp.is_zero(momentum) else momentum,
                     lr_in_momentum=False)),
       lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
       centered=centered, maximize=maximize,
