@@ -30,8 +30,8 @@ def test_mu_and_nu_dtypes(factory, mu_dtype, nu_dtype):
   grads = jax.tree.map(lambda p: jnp.full_like(p, 0.5), PARAMS)
   updates, new_state = jax.jit(opt.update)(grads, state, PARAMS)
   for s in (state, new_state):
-    assert leaves_under(s, "numerator") == {jnp.dtype(mu_dtype or jnp.float32)}
-    assert leaves_under(s, "denominator") == {jnp.dtype(nu_dtype or jnp.float32)}
+    assert leaves_under(s, ".mu") == {jnp.dtype(mu_dtype or jnp.float32)}
+    assert leaves_under(s, ".nu") == {jnp.dtype(nu_dtype or jnp.float32)}
   assert {u.dtype for u in jax.tree.leaves(updates)} == {jnp.dtype(jnp.float32)}
 
 

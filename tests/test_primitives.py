@@ -105,7 +105,8 @@ def test_init_works_on_abstract_parameters():
 
 def test_primitives_compose_with_optax():
   """An adamx primitive inside optax.chain with Optax's own clipping."""
-  opt = optax.chain(optax.clip_by_global_norm(1.0), adamx.scale_by_rms(0.9, 1e-8), optax.scale(-0.1))
+  opt = optax.chain(optax.clip_by_global_norm(1.0),
+                    adamx.scale_by_rms(0.9, 1e-8, eps_in_sqrt=False), optax.scale(-0.1))
   updates = one_step(opt, [30.0, 40.0])
   np.testing.assert_allclose(updates, -0.1 * np.array([0.6, 0.8]) / np.sqrt(0.1 * np.array([0.36, 0.64])), rtol=1e-7)
 
@@ -113,7 +114,7 @@ def test_primitives_compose_with_optax():
 def test_scale_by_rms_numerator_is_adam():
   """scale_by_rms(..., numerator=EMA) is Adam's direction, exactly."""
   adam_direction = adamx.scale_by_rms(
-      0.999, 1e-8, bias_correction=True,
+      0.999, 1e-8, eps_in_sqrt=False, bias_correction=True,
       numerator=adamx.chain(adamx.scale_by_ema(0.9), adamx.bias_correct(0.9)))
   grads = np.random.default_rng(0).normal(size=(20, 3))
   a, b = adam_direction, adamx.scale_by_adam()

@@ -16,9 +16,9 @@ adam(learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-08) = chain(
     numerator=chain(scale_by_ema(decay=0.9), bias_correct(decay=0.9)),
     denominator=chain(
       square(),
-      scale_by_ema(decay=0.999),
+      scale_by_ema(decay=0.999, name='nu'),
       bias_correct(decay=0.999),
-      root(eps=0.0),
+      root(),
       add_eps(eps=1e-08),
     ),
   ),

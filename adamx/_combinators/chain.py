@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import optax
 
+from adamx._combinators.parts import Parts
 from adamx._core.transform import Transform, transform
 
 
 def chain(*transforms: optax.GradientTransformation) -> Transform:
-  """``optax.chain`` that remembers its parts, so the recipe can be printed.
+  """``optax.chain`` that remembers its parts and keeps one state record.
 
-  The state is ``optax.chain``'s: a tuple of the parts' states, in order.
+  With adamx parts the state is one ``ChainState`` record holding every
+  part's fields (one shared ``count``); with an Optax transform among them it
+  is ``optax.chain``'s tuple of the parts' states. Extra keyword arguments
+  reach every part.
   """
-  inner = optax.chain(*transforms)
-  return transform(
-      "chain", inner.init, inner.update, parts=[(None, t) for t in transforms]
-  )
+  parts = Parts("ChainState", transforms)
+
+  def update(updates, state, params=None, **extra_args):
+    new_states = []
+    for part, part_state in zip(parts.transforms, parts.unpack(state)):
+      updates, new = part.update(updates, part_state, params, **extra_args)
+      new_states.append(new)
+    return updates, parts.pack(new_states)
+
+  return transform(parts.init, update, record=parts.record, name="chain",
+                   parts=[(None, t) for t in transforms], extra_args=True)

@@ -18,16 +18,22 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from adamx._core.kernels import leaf_dtype
+from adamx._combinators.parts import Parts
+from adamx._core import hyperparams as hp
+from adamx._core.lift import cast
 from adamx._core.transform import Transform, transform
 
 
 class RatioState(NamedTuple):
+  """State of a ratio with an Optax branch (else one merged record)."""
+
   numerator: Any
   denominator: Any
 
 
 class DifferenceState(NamedTuple):
+  """State of a difference with an Optax branch (else one merged record)."""
+
   minuend: Any
   subtrahend: Any
 
@@ -35,38 +41,44 @@ class DifferenceState(NamedTuple):
 def _fanout(
     name: str,
     roles: tuple[str, str],
-    state_type: type,
+    fallback: type,
     combine: Callable[[jax.Array, jax.Array], jax.Array],
     first: optax.GradientTransformation,
     second: optax.GradientTransformation,
 ) -> Transform:
-  first_x = optax.with_extra_args_support(first)
-  second_x = optax.with_extra_args_support(second)
-
-  def init(params):
-    return state_type(first_x.init(params), second_x.init(params))
+  parts = Parts(f"{name.capitalize()}State", (first, second), fallback)
 
   def update(updates, state, params=None, **extra_args):
-    a, a_state = first_x.update(updates, state[0], params, **extra_args)
-    b, b_state = second_x.update(updates, state[1], params, **extra_args)
+    (a_t, b_t), (a_s, b_s) = parts.transforms, parts.unpack(state)
+    a, a_state = a_t.update(updates, a_s, params, **extra_args)
+    b, b_state = b_t.update(updates, b_s, params, **extra_args)
     # Combined in float32 or wider; the result keeps the incoming updates'
     # dtype, whatever the branches used.
-    def leaf(u, x, y):
-      d = leaf_dtype(x, y)
-      return combine(x.astype(d), y.astype(d)).astype(jnp.result_type(u))
+    out = jax.tree.map(lambda u, x, y: _combine_leaf(combine, u, x, y), updates, a, b)
+    return out, parts.pack([a_state, b_state])
 
-    out = jax.tree.map(leaf, updates, a, b)
-    return out, state_type(a_state, b_state)
+  return transform(parts.init, update, record=parts.record, name=name,
+                   parts=[(roles[0], first), (roles[1], second)], extra_args=True)
 
-  return transform(
-      name, init, update, parts=[(roles[0], first), (roles[1], second)]
-  )
+
+def _combine_leaf(combine: Callable[..., jax.Array], u: Any, x: Any, y: Any) -> jax.Array:
+  """``combine(x, y)`` in float32 or wider, cast to the incoming update's dtype.
+
+  A real branch stays real (a complex numerator over a real denominator is
+  divided component by component)."""
+  d = hp.compute_dtype(jnp.result_type(x), jnp.result_type(y))
+  x, y = (cast(z, d if jnp.iscomplexobj(z) else hp.real_dtype(d)) for z in (x, y))
+  return cast(combine(x, y), jnp.result_type(u))
 
 
 def _safe_divide(x: jax.Array, y: jax.Array) -> jax.Array:
   # 0/0 happens only when every statistic is zero (e.g. eps=0 on an all-zero
   # gradient); the step is then 0, not NaN. NaN inputs still propagate.
   return jnp.where(y == 0, jnp.zeros_like(x), x / jnp.where(y == 0, 1, y))
+
+
+def _subtract(x: jax.Array, y: jax.Array) -> jax.Array:
+  return x - y
 
 
 def ratio(
@@ -80,12 +92,10 @@ def ratio(
   Args:
     numerator: transform of the raw updates (e.g. a bias-corrected EMA).
     denominator: transform of the raw updates giving a positive statistic
-      (e.g. ``chain(square(), scale_by_ema(b2), root(), add_eps(eps))``).
+      (e.g. ``chain(square(), scale_by_ema(b2, name="nu"), root(), add_eps(eps))``).
   """
-  return _fanout(
-      "ratio", ("numerator", "denominator"), RatioState, _safe_divide,
-      numerator, denominator,
-  )
+  return _fanout("ratio", ("numerator", "denominator"), RatioState, _safe_divide,
+                 numerator, denominator)
 
 
 def difference(
@@ -96,7 +106,6 @@ def difference(
 
   Used for a centered second moment: ``E[g^2] - E[g]^2``.
   """
-  return _fanout(
-      "difference", ("minuend", "subtrahend"), DifferenceState,
-      lambda x, y: x - y, minuend, subtrahend,
-  )
+  return _fanout("difference", ("minuend", "subtrahend"), DifferenceState, _subtract,
+                 minuend, subtrahend)
+

@@ -21,7 +21,7 @@ def check_updates(owner: str, updates: Any, state_tree: Any) -> None:
   """Raises if ``updates`` do not match ``state_tree`` leaf for leaf.
 
   Checks: same tree structure, same shape per leaf (nothing is broadcast),
-  and floating-point update leaves.
+  and floating-point or complex update leaves.
   """
   try:
     chex.assert_trees_all_equal_structs(updates, state_tree)
@@ -39,10 +39,10 @@ def check_updates(owner: str, updates: Any, state_tree: Any) -> None:
           f"{owner}: update leaf {_path(path)} has shape {jnp.shape(u)} but"
           f" its state has shape {jnp.shape(s)}; nothing is broadcast."
       )
-    if not jnp.issubdtype(jnp.result_type(u), jnp.floating):
+    if not jnp.issubdtype(jnp.result_type(u), jnp.inexact):
       raise TypeError(
           f"{owner}: update leaf {_path(path)} has dtype"
-          f" {jnp.result_type(u)}; gradients must be floating point."
+          f" {jnp.result_type(u)}; gradients must be floating point or complex."
       )
 
 

@@ -1,14 +1,18 @@
-"""Hyperparameters: validation when concrete, evaluation in a safe dtype.
+"""Hyperparameters: what each name accepts, checked once, evaluated in a safe dtype.
 
-Every numeric hyperparameter may be a Python number, a JAX/NumPy array (a
-batch of them under ``jax.vmap``), or, for step-like ones, a schedule
-``count -> value``. There is no Python control flow on values, so traced
-values work; concrete values are validated when the transform is built.
+Every numeric hyperparameter may be a Python number, a 0-d JAX/NumPy array
+(a batch of them under ``jax.vmap``, where it is a tracer), or, for step-like
+ones, a schedule ``count -> value``. There is no Python control flow on
+values, so traced values work; concrete values are checked when the
+transform is built (:func:`check`), against :data:`SPECS`: the one table of
+what each argument name accepts, shared by every factory that uses the name.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any, Union
 
@@ -20,55 +24,178 @@ Scalar = Union[float, int, jax.Array, np.ndarray]
 ScalarOrSchedule = Union[Scalar, Callable[[jax.Array], Scalar]]
 
 
-def _concrete_values(value: Any) -> np.ndarray | None:
-  """The value as a NumPy array, or None if it is traced or a schedule."""
-  if callable(value) or isinstance(value, jax.core.Tracer):
-    return None
-  return np.asarray(value, dtype=np.float64)
+class InvalidHyperparameter(ValueError, TypeError):
+  """A hyperparameter of the wrong type or outside its valid range.
 
-
-def check_range(
-    owner: str,
-    name: str,
-    value: Any,
-    low: float = -math.inf,
-    high: float = math.inf,
-    *,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> None:
-  """Raises ``ValueError`` if a concrete ``value`` lies outside the range.
-
-  NaN is always out of range. Traced values and schedules are not checked.
+  Both a ``ValueError`` and a ``TypeError``, so either ``except`` catches it.
   """
-  values = _concrete_values(value)
-  if values is None:
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+  """What a numeric hyperparameter accepts: a real number in a range."""
+
+  low: float = -math.inf
+  high: float = math.inf
+  low_open: bool = False
+  high_open: bool = False
+  schedule: bool = False  # a callable count -> value is also accepted
+
+  def describe(self, name: str) -> str:
+    left = f"{self.low} {'<' if self.low_open else '<='} " if self.low > -math.inf else ""
+    right = f" {'<' if self.high_open else '<='} {self.high}" if self.high < math.inf else ""
+    kind = "a finite real number" + (" or a schedule" if self.schedule else "")
+    return f"{left}{name}{right}" if left or right else f"{name}: {kind}"
+
+  def contains(self, value: float) -> bool:
+    above = value > self.low if self.low_open else value >= self.low
+    below = value < self.high if self.high_open else value <= self.high
+    return bool(above and below and math.isfinite(value))
+
+
+@dataclasses.dataclass(frozen=True)
+class Pair:
+  """A pair of hyperparameters, e.g. torch's ``betas=(b1, b2)``."""
+
+  names: tuple[str, str]
+  spec: Spec
+
+
+DECAY = Spec(0.0, 1.0, high_open=True)
+NONNEGATIVE = Spec(0.0)
+RATE = Spec(0.0, schedule=True)
+REAL = Spec()
+
+# The one table: argument name -> what it accepts, for every factory.
+SPECS: dict[str, Spec | Pair] = {
+    **dict.fromkeys(("decay", "b1", "b2", "rho", "momentum", "alpha", "beta_1", "beta_2"), DECAY),
+    **dict.fromkeys(
+        ("eps", "epsilon", "eps_root", "initial_value", "initial_scale",
+         "initial_accumulator_value", "momentum_decay", "lr_decay"), NONNEGATIVE),
+    **dict.fromkeys(("learning_rate", "lr", "weight_decay"), RATE),
+    "betas": Pair(("b1", "b2"), DECAY),
+    "dampening": Spec(0.0, 1.0),
+    "threshold": Spec(4.0),
+    "power": Spec(0.0, low_open=True),
+    "step_size": REAL,
+}
+DTYPE_ARGUMENTS = ("dtype", "mu_dtype", "nu_dtype", "accumulator_dtype")
+
+
+def _fail(owner: str, name: str, value: Any, problem: str, valid: str) -> InvalidHyperparameter:
+  return InvalidHyperparameter(f"{owner}: {name}={value!r} {problem}; valid: {valid}.")
+
+
+def _is_traced(value: Any) -> bool:
+  return isinstance(value, jax.core.Tracer)
+
+
+def _check_number(owner: str, name: str, value: Any, spec: Spec, shown: Any = None) -> None:
+  """Checks a concrete number or 0-d array against ``spec``."""
+  shown = value if shown is None else shown
+  valid = spec.describe(name)
+  if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
+    kind = "None" if value is None else type(value).__name__
+    hint = " (numeric strings are not converted)" if isinstance(value, str) else ""
+    raise _fail(owner, name, shown, f"is a {kind}, not a number{hint}", valid)
+  if _is_traced(value):
     return
-  above = values > low if low_open else values >= low
-  below = values < high if high_open else values <= high
-  if np.all(above & below):
+  if isinstance(value, numbers.Number):
+    array = np.asarray(value)
+  elif isinstance(value, (np.ndarray, np.generic, jax.Array)):
+    array = np.asarray(value)
+  else:
+    raise _fail(owner, name, shown, f"is a {type(value).__name__}, not a number", valid)
+  if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+    raise _fail(owner, name, shown, f"has dtype {array.dtype}, not a real number", valid)
+  if array.ndim != 0:
+    raise _fail(owner, name, shown, f"has shape {array.shape}; a hyperparameter is a"
+                " scalar (use jax.vmap for a batch of values)", f"a scalar with {valid}")
+  if not spec.contains(float(array)):
+    raise _fail(owner, name, shown, "is outside the valid range", valid)
+
+
+def _first_value(owner: str, name: str, schedule: Callable[..., Any]) -> Any:
+  """A schedule's value at count 0, or None where it cannot be had cheaply."""
+  try:
+    with jax.numpy_dtype_promotion("standard"):
+      return schedule(jnp.zeros([], jnp.int32))
+  except Exception as error:  # noqa: BLE001 - user code; report it with context
+    raise InvalidHyperparameter(
+        f"{owner}: {name} is a schedule that fails at count 0: {error!r}") from error
+
+
+def check(owner: str, name: str, value: Any, default: Any) -> None:
+  """Raises :class:`InvalidHyperparameter` if ``value`` is not valid for ``name``.
+
+  What is valid comes from the name: :data:`SPECS` for numbers, a bool for an
+  argument whose default is a bool, ``None`` or a floating dtype for a dtype
+  argument, and ``None`` wherever the default is ``None``. Traced values are
+  not checked; a schedule is checked on its value at count 0.
+  """
+  if value is None and default is None:
     return
-  left = f"{low} {'<' if low_open else '<='} " if low > -math.inf else ""
-  right = f" {'<' if high_open else '<='} {high}" if high < math.inf else ""
-  raise ValueError(
-      f"{owner}: {name}={value!r} is outside the valid range"
-      f" {left}{name}{right}."
-  )
+  spec = SPECS.get(name)
+  if isinstance(spec, Pair):
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+      raise _fail(owner, name, value, "is not a pair", f"({spec.names[0]}, {spec.names[1]})")
+    for inner, item in zip(spec.names, value):
+      _check_number(owner, inner, item, spec.spec, shown=item)
+    return
+  if spec is not None:
+    if callable(value) and not isinstance(value, jax.Array):
+      if not spec.schedule:
+        raise _fail(owner, name, value, "is a callable; this argument takes no schedule",
+                    spec.describe(name))
+      first = _first_value(owner, name, value)
+      if not _is_traced(first):
+        _check_number(owner, name, first, spec, shown=f"schedule with value {first} at count 0")
+      return
+    _check_number(owner, name, value, spec)
+  elif isinstance(default, bool):
+    if not isinstance(value, (bool, np.bool_)):
+      raise _fail(owner, name, value, f"is a {type(value).__name__}", "True or False")
+  elif name in DTYPE_ARGUMENTS:
+    check_dtype(owner, name, value)
+
+
+def check_dtype(owner: str, name: str, value: Any) -> None:
+  """A moment dtype must be floating point (quantized formats are not built yet)."""
+  try:
+    dtype = jnp.dtype(value)
+  except TypeError as error:
+    raise _fail(owner, name, value, "is not a dtype", "None or a floating dtype") from error
+  if not jnp.issubdtype(dtype, jnp.inexact):
+    raise _fail(owner, name, value,
+                f"is {dtype}, which cannot hold a moment (it would store rounded zeros)",
+                "None or a floating dtype such as jnp.float32 or jnp.bfloat16")
 
 
 def compute_dtype(*dtypes: Any) -> jnp.dtype:
   """The dtype arithmetic is done in: the widest input float, at least float32.
 
   bfloat16 and float16 would round b2=0.999 to 1.0 and flush eps to zero.
-  Chosen explicitly (not by implicit promotion), so it is the same under
+  Complex inputs give the complex type of that precision. Chosen explicitly
+  (not by implicit promotion), so it is the same under
   ``jax_numpy_dtype_promotion="strict"``; 64-bit follows ``jax_enable_x64``.
   """
-  widest = jnp.dtype(jnp.float32)
+  bits, complex_ = 32, False
   for dtype in dtypes:
     dtype = jnp.dtype(dtype)
-    if jnp.issubdtype(dtype, jnp.floating) and dtype.itemsize > widest.itemsize:
-      widest = dtype
+    if jnp.issubdtype(dtype, jnp.complexfloating):
+      complex_, bits = True, max(bits, dtype.itemsize * 4)
+    elif jnp.issubdtype(dtype, jnp.floating):
+      bits = max(bits, dtype.itemsize * 8)
+  if complex_:
+    widest = jnp.complex128 if bits > 32 else jnp.complex64
+  else:
+    widest = jnp.float64 if bits > 32 else jnp.float32
   return jnp.dtype(jax.dtypes.canonicalize_dtype(widest))
+
+
+def real_dtype(dtype: Any) -> jnp.dtype:
+  """The real dtype of the same precision (float32 for complex64)."""
+  return jnp.finfo(dtype).dtype
 
 
 def is_zero(value: Any) -> bool:
@@ -86,7 +213,7 @@ def evaluate(value: ScalarOrSchedule, count: jax.Array) -> Any:
   Schedules are user code (often Optax's, which mixes floats and int32), so
   they are traced with standard dtype promotion even in strict mode.
   """
-  if not callable(value):
+  if not callable(value) or isinstance(value, jax.Array):
     return value
   with jax.numpy_dtype_promotion("standard"):
     return value(count)
@@ -95,30 +222,3 @@ def evaluate(value: ScalarOrSchedule, count: jax.Array) -> Any:
 def cast(value: Any, dtype: Any) -> jax.Array:
   """A hyperparameter as an array of ``dtype`` (Python floats exactly)."""
   return jnp.asarray(value, dtype=dtype)
-
-
-_PROBABILITY = dict(low=0.0, high=1.0, high_open=True)
-_NONNEGATIVE = dict(low=0.0)
-_RANGES = {
-    **dict.fromkeys(
-        ("decay", "b1", "b2", "rho", "momentum", "alpha", "beta_1", "beta_2"), _PROBABILITY
-    ),
-    **dict.fromkeys(
-        ("eps", "epsilon", "eps_root", "learning_rate", "lr", "weight_decay", "initial_value",
-         "initial_scale", "initial_accumulator_value", "momentum_decay", "lr_decay"),
-        _NONNEGATIVE,
-    ),
-    "dampening": dict(low=0.0, high=1.0),
-    "threshold": dict(low=4.0),
-    "power": dict(low=0.0, low_open=True),
-}
-
-
-def validate(owner: str, **values: Any) -> None:
-  """Checks each concrete hyperparameter against the valid range for its name.
-
-  ``None`` (an unused optional value), traced values and schedules pass.
-  """
-  for name, value in values.items():
-    if value is not None:
-      check_range(owner, name, value, **_RANGES[name])

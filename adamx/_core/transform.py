@@ -2,22 +2,22 @@
 
 A :class:`Transform` *is* an ``optax.GradientTransformationExtraArgs`` (so it
 works in ``optax.chain``, ``optax.MultiSteps``, Flax ``TrainState``...) that
-also remembers its recipe: a name, its hyperparameters and its parts. That is
-what makes ``print(adamx.adam(1e-3))`` show the composition.
+also remembers its recipe: a name, its hyperparameters, its parts and the
+record class of its state. That is what makes ``print(adamx.adam(1e-3))``
+show the composition and ``state.nu`` find the second moment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
+import jax
 import optax
 
+from adamx._core.records import record, state_name
+
 _LINE_WIDTH = 88
-
-
-class EmptyState(NamedTuple):
-  """State of a stateless primitive."""
 
 
 class Transform(optax.GradientTransformationExtraArgs):
@@ -27,42 +27,83 @@ class Transform(optax.GradientTransformationExtraArgs):
     name: the factory that built it, e.g. ``"scale_by_ema"``.
     hyperparams: the hyperparameters it was built with, by name.
     parts: the transformations it is composed of, by role, in order.
+    record: the NamedTuple class of its state (fields named by role), or
+      ``None`` where a part's state is not an adamx record (then the state
+      is Optax's tuple layout).
   """
 
   name: str
   hyperparams: Mapping[str, Any]
   parts: Sequence[tuple[str | None, Any]]
+  record: type | None
+
+  def _replace(self, **changes: Any) -> Transform:
+    """As ``NamedTuple._replace``, keeping the name, recipe and methods' extras."""
+    new = super()._replace(**changes)
+    new.__dict__.update(self.__dict__)
+    return new
 
   def __repr__(self) -> str:
     return _render(self, indent=0)
 
 
 def transform(
-    name: str,
     init: Callable[..., Any],
     update: Callable[..., Any],
     *,
+    record: type | None,
+    name: str = "",
     parts: Sequence[tuple[str | None, Any]] = (),
+    extra_args: bool = False,
     **hyperparams: Any,
 ) -> Transform:
-  """Wraps ``init``/``update`` functions as a named :class:`Transform`."""
+  """Wraps ``init``/``update`` as a :class:`Transform`.
+
+  Unless ``extra_args``, ``update`` is ``update(updates, state, params=None)``
+  and the extra keyword arguments Optax passes (``value=loss``...) are
+  accepted and ignored for it.
+  """
+  if not extra_args:
+    inner_update = update
+
+    def update(updates, state, params=None, **extra):
+      del extra
+      return inner_update(updates, state, params)
+
   result = Transform(init, update)
   result.name = name
   result.hyperparams = dict(hyperparams)
   result.parts = tuple(parts)
+  result.record = record
   return result
 
 
-def named(name: str, inner: Transform, **hyperparams: Any) -> Transform:
-  """Labels a composition as a method: same ``init``/``update``, new name."""
-  return transform(
-      name, inner.init, inner.update, parts=(("=", inner),), **hyperparams
-  )
+def named(name: str, inner: Any, **hyperparams: Any) -> Transform:
+  """Labels a composition as a method: same maths, a name, and a state
+  record of the same fields named after the method (``AdamState``)."""
+  inner = optax.with_extra_args_support(inner)
+  inner_record = getattr(inner, "record", None)
+  if inner_record is None:
+    return transform(inner.init, inner.update, record=None, name=name,
+                     parts=(("=", inner),), extra_args=True, **hyperparams)
+  state_type = record(state_name(name), inner_record._fields)
+
+  def init(params):
+    return state_type(*inner.init(params))
+
+  def update(updates, state, params=None, **extra_args):
+    out, new = inner.update(updates, inner_record(*state), params, **extra_args)
+    return out, state_type(*new)
+
+  return transform(init, update, record=state_type, name=name, parts=(("=", inner),),
+                   extra_args=True, **hyperparams)
 
 
 def _format_value(value: Any) -> str:
-  if callable(value):
+  if callable(value) and not isinstance(value, (jax.Array, type)):
     return getattr(value, "__name__", "schedule")
+  if isinstance(value, type):
+    return value.__name__
   return repr(value)
 
 

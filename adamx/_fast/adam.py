@@ -27,7 +27,7 @@ import numpy as np
 
 from adamx._core import hyperparams as hp
 from adamx._core.checks import check_params, check_updates
-from adamx._core.kernels import increment, step_dtype
+from adamx._core.steps import increment, step_dtype
 from adamx._core.transform import Transform
 from adamx._fast import build
 from adamx._methods.adam import adam
@@ -62,27 +62,6 @@ class FusedAdam(Transform):
     among equal shapes; any other order makes XLA copy every leaf).
     """
     return self.fused_step(grads, state, params)
-
-
-def _unpack(state: Any) -> tuple[Any, Any, Any, Any, Any]:
-  """(mu, nu, count1, count2, lr_state) from ``adamx.adam``'s state layout."""
-  ratio_state, lr_state = state
-  ema1, bias1 = ratio_state.numerator
-  _, ema2, bias2, _, _ = ratio_state.denominator
-  return ema1.mu, ema2.mu, bias1.count, bias2.count, lr_state
-
-
-def _pack(state: Any, mu: Any, nu: Any, count1: Any, count2: Any, lr_state: Any) -> Any:
-  ratio_state, _ = state
-  ema1, bias1 = ratio_state.numerator
-  square, ema2, bias2, root, eps = ratio_state.denominator
-  return (
-      ratio_state._replace(
-          numerator=(ema1._replace(mu=mu), bias1._replace(count=count1)),
-          denominator=(square, ema2._replace(mu=nu), bias2._replace(count=count2), root, eps),
-      ),
-      lr_state,
-  )
 
 
 def _check_leaves(grads: list[Any], mus: list[Any], nus: list[Any], params: list[Any] | None) -> None:
@@ -158,18 +137,18 @@ def fused_adam(
   """
   reference = adam(learning_rate, b1, b2, eps, eps_root, mu_dtype, nu_dtype=nu_dtype)
 
-  def scalars(d: Any, count1: Any, count2: Any, rate: Any) -> jax.Array:
+  def scalars(d: Any, count: Any, rate: Any) -> jax.Array:
     b1_, b2_ = hp.cast(b1, d), hp.cast(b2, d)
     return jnp.stack([
         b1_, 1 - b1_, b2_, 1 - b2_,
-        1 - b1_ ** count1.astype(d),
-        1 - b2_ ** count2.astype(d),
+        1 - b1_ ** count.astype(d),
+        1 - b2_ ** count.astype(d),
         hp.cast(eps_root, d), hp.cast(eps, d),
         -1 * rate.astype(d),
     ])
 
   def run(grads: Any, state: Any, params: Any, apply: bool) -> tuple[Any, Any]:
-    mu, nu, count1, count2, lr_state = _unpack(state)
+    mu, nu = state.mu, state.nu
     check_updates("fused_adam", grads, mu)
     check_updates("fused_adam", grads, nu)
     if apply:
@@ -180,9 +159,8 @@ def fused_adam(
     p_leaves = structure.flatten_up_to(params) if apply else None
     _check_leaves(g_leaves, m_leaves, v_leaves, p_leaves)
     _check_not_sharded(g_leaves + m_leaves + v_leaves + (p_leaves or []))
-    count1, count2 = increment(count1), increment(count2)
-    rate = hp.cast(hp.evaluate(learning_rate, lr_state.count), step_dtype())
-    new_lr_state = lr_state._replace(count=increment(lr_state.count), learning_rate=rate)
+    count = increment(state.count)
+    rate = hp.cast(hp.evaluate(learning_rate, state.count), step_dtype())
     out = [None] * len(g_leaves)
     new_m, new_v = list(m_leaves), list(v_leaves)
     groups = []
@@ -207,15 +185,15 @@ def fused_adam(
           build.TARGET_NAME, results, input_output_aliases=aliases,
           vmap_method="sequential",
       )
-      flat = call(scalars(dt, count1, count2, rate), *operands, step=apply)
+      flat = call(scalars(dt, count, rate), *operands, step=apply)
       for k, i in enumerate(index):
         out[i], new_m[i], new_v[i] = flat[k], flat[n + k], flat[2 * n + k]
-    new_state = _pack(state, structure.unflatten(new_m), structure.unflatten(new_v),
-                      count1, count2, new_lr_state)
+    new_state = state._replace(count=count, mu=structure.unflatten(new_m),
+                               nu=structure.unflatten(new_v), learning_rate=rate)
     return structure.unflatten(out), new_state
 
-  def update(updates, state, params=None):
-    del params
+  def update(updates, state, params=None, **extra_args):
+    del params, extra_args
     return run(updates, state, None, apply=False)
 
   def step(grads, state, params):
@@ -225,5 +203,6 @@ def fused_adam(
   result.name = "fused_adam"
   result.hyperparams = reference.hyperparams
   result.parts = reference.parts
+  result.record = reference.record
   result.fused_step = step
   return result

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import optax
-
 from adamx._combinators.chain import chain
 from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
-from adamx._core.kernels import nondefault
-from adamx._core.transform import Transform, named
-from adamx._primitives.rms import rms, scale_by_update_rms
+from adamx._core.declare import method
+from adamx._core.transform import Transform
+from adamx._methods.arrangements import rms
+from adamx._primitives.moments import scale_by_update_rms
 from adamx._primitives.scale import add_decayed_weights, identity, scale_by_learning_rate
 
 
+@method
 def adadelta(
     learning_rate: hp.ScalarOrSchedule | None = None,
     rho: hp.Scalar = 0.9,
@@ -34,6 +34,8 @@ def adadelta(
   with :math:`g_t` including coupled weight decay :math:`\\lambda w`.
   Recipe: ``chain(add_decayed_weights, ratio(identity, rms(rho, eps,
   eps_in_sqrt)), scale_by_update_rms(rho, eps), scale_by_learning_rate)``.
+  State ``AdadeltaState``: ``count``, ``e_g`` (:math:`E[g^2]`), ``e_x``
+  (:math:`E[\\Delta^2]`), ``learning_rate``.
 
   Reproduces exactly: ``optax.adadelta`` whenever a learning rate is given;
   ``torch.optim.Adadelta(lr, rho, eps, weight_decay)``. Without a learning
@@ -41,19 +43,9 @@ def adadelta(
   ``optax.adadelta(learning_rate=None)`` returns :math:`+\\Delta_t` and so
   ascends.
   """
-  hp.validate("adadelta", learning_rate=learning_rate, rho=rho, eps=eps,
-              weight_decay=weight_decay)
-  decay_weights = add_decayed_weights(weight_decay)
-  if weight_decay_mask is not None:
-    decay_weights = optax.masked(decay_weights, weight_decay_mask)
-  return named(
-      "adadelta",
-      chain(
-          decay_weights,
-          ratio(identity(), rms(rho, eps, eps_in_sqrt=True)),
-          scale_by_update_rms(rho, eps),
-          scale_by_learning_rate(1.0 if learning_rate is None else learning_rate),
-      ),
-      learning_rate=learning_rate, rho=rho, eps=eps,
-      **nondefault(weight_decay=(weight_decay, 0.0)),
+  return chain(
+      add_decayed_weights(weight_decay, weight_decay_mask),
+      ratio(identity(), rms(rho, eps, eps_in_sqrt=True, name="e_g")),
+      scale_by_update_rms(rho, eps, name="e_x"),
+      scale_by_learning_rate(1.0 if learning_rate is None else learning_rate),
   )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from adamx._combinators.chain import chain
 from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
-from adamx._core.kernels import nondefault
-from adamx._core.transform import Transform, named
-from adamx._primitives.moments import accumulate, square
-from adamx._primitives.rms import add_eps, root
+from adamx._core.declare import method
+from adamx._core.transform import Transform
+from adamx._methods.arrangements import rss_denominator
 from adamx._primitives.scale import identity, scale_by_learning_rate
 
 
+@method
 def adagrad(
     learning_rate: hp.ScalarOrSchedule,
     initial_accumulator_value: hp.Scalar = 0.1,
@@ -27,23 +27,13 @@ def adagrad(
 
   (:math:`\\sqrt{s_t} + \\epsilon` with ``eps_in_sqrt=False``).
 
-  Recipe: ``chain(ratio(identity, chain(square, accumulate, root, add_eps)),
-  scale_by_learning_rate)``.
+  Recipe: ``chain(ratio(identity, rss_denominator), scale_by_learning_rate)``.
+  State ``AdagradState``: ``count``, ``sum_of_squares`` (:math:`s`), ``learning_rate``.
 
   Reproduces exactly: ``optax.adagrad`` with the same arguments (defaults
   0.1 and 1e-7, eps inside the root); ``torch.optim.Adagrad`` with
   ``initial_accumulator_value=0, eps=1e-10, eps_in_sqrt=False`` (see
   ``adamx.compat.torch.Adagrad`` for ``lr_decay``).
   """
-  hp.validate("adagrad", learning_rate=learning_rate,
-              initial_accumulator_value=initial_accumulator_value, eps=eps)
-  denominator = chain(
-      square(), accumulate(initial_accumulator_value),
-      root(eps if eps_in_sqrt else 0.0), add_eps(0.0 if eps_in_sqrt else eps),
-  )
-  return named(
-      "adagrad",
-      chain(ratio(identity(), denominator), scale_by_learning_rate(learning_rate)),
-      learning_rate=learning_rate, initial_accumulator_value=initial_accumulator_value,
-      eps=eps, **nondefault(eps_in_sqrt=(eps_in_sqrt, True)),
-  )
+  denominator = rss_denominator(initial_accumulator_value, eps, eps_in_sqrt=eps_in_sqrt)
+  return chain(ratio(identity(), denominator), scale_by_learning_rate(learning_rate))

@@ -4,43 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import optax
-
 from adamx._combinators.chain import chain
-from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
-from adamx._core.kernels import nondefault
-from adamx._core.transform import Transform, named
-from adamx._methods.branches import first_moment, rms_denominator
+from adamx._core.declare import method
+from adamx._core.transform import Transform
+from adamx._methods.arrangements import scale_by_adam
 from adamx._primitives.scale import add_decayed_weights, scale_by_learning_rate
 
 
-def scale_by_adam(
-    b1: hp.Scalar = 0.9,
-    b2: hp.Scalar = 0.999,
-    eps: hp.Scalar = 1e-8,
-    eps_root: hp.Scalar = 0.0,
-    *,
-    nesterov: bool = False,
-    bias_correction: bool = True,
-    eps_hat: bool = False,
-    momentum_decay: hp.Scalar | None = None,
-    mu_dtype: Any = None,
-    nu_dtype: Any = None,
-) -> Transform:
-  """Adam's direction :math:`\\hat m_t / (\\sqrt{\\hat v_t} + \\epsilon)`, before the rate.
-
-  ``ratio(numerator=first_moment(b1), denominator=rms_denominator(b2))``:
-  both branches see the raw gradient.
-  """
-  return ratio(
-      first_moment(b1, nesterov=nesterov, bias_correction=bias_correction,
-                   momentum_decay=momentum_decay, dtype=mu_dtype),
-      rms_denominator(b2, eps, eps_root, bias_correction=bias_correction,
-                      eps_hat=eps_hat, dtype=nu_dtype),
-  )
-
-
+@method
 def adam(
     learning_rate: hp.ScalarOrSchedule,
     b1: hp.Scalar = 0.9,
@@ -65,12 +37,16 @@ def adam(
   Recipe::
 
      chain(ratio(numerator=chain(scale_by_ema(b1), bias_correct(b1)),
-                 denominator=chain(square(), scale_by_ema(b2), bias_correct(b2),
-                                   root(eps_root), add_eps(eps))),
+                 denominator=chain(square(), scale_by_ema(b2, name="nu"),
+                                   bias_correct(b2), root(eps_root), add_eps(eps))),
            scale_by_learning_rate(lr))
 
   Not RMSProp followed by momentum: both moments are of the *raw*
   gradient, so on a constant slope the step is :math:`\\eta` from the start.
+
+  State ``AdamState``: ``count`` (:math:`t`), ``mu`` (:math:`m`), ``nu``
+  (:math:`v`), ``learning_rate`` (the latest :math:`\\eta_t`); with
+  ``nesterov``, also ``mu_product``.
 
   Reproduces exactly: ``optax.adam`` with the same arguments (and
   ``optax.nadam`` with ``nesterov=True``); ``torch.optim.Adam(lr, betas,
@@ -90,25 +66,20 @@ def adam(
   Example:
     >>> import jax.numpy as jnp, adamx
     >>> opt = adamx.adam(0.1)
-    >>> updates, _ = opt.update(jnp.array([3.0]), opt.init(jnp.array([0.0])))
+    >>> updates, state = opt.update(jnp.array([3.0]), opt.init(jnp.array([0.0])))
     >>> updates  # -lr * sign(g) on the first step
     Array([-0.1], dtype=float32)
+    >>> state.nu  # (1 - b2) g^2
+    Array([0.009], dtype=float32)
   """
-  hp.validate("adam", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps, eps_root=eps_root)
-  return named(
-      "adam",
-      chain(
-          scale_by_adam(b1, b2, eps, eps_root, nesterov=nesterov,
-                        bias_correction=bias_correction, eps_hat=eps_hat,
-                        mu_dtype=mu_dtype, nu_dtype=nu_dtype),
-          scale_by_learning_rate(learning_rate),
-      ),
-      learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
-      **nondefault(eps_root=(eps_root, 0.0), nesterov=(nesterov, False),
-                   bias_correction=(bias_correction, True), eps_hat=(eps_hat, False)),
+  return chain(
+      scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov,
+                    bias_correction=bias_correction, eps_hat=eps_hat, nu_dtype=nu_dtype),
+      scale_by_learning_rate(learning_rate),
   )
 
 
+@method
 def nadam(
     learning_rate: hp.ScalarOrSchedule,
     b1: hp.Scalar = 0.9,
@@ -117,6 +88,7 @@ def nadam(
     eps_root: hp.Scalar = 0.0,
     mu_dtype: Any = None,
     *,
+    nesterov: bool = True,
     momentum_decay: hp.Scalar | None = None,
     nu_dtype: Any = None,
 ) -> Transform:
@@ -130,25 +102,20 @@ def nadam(
   with :math:`\\mu_t = \\beta_1` (default) or Dozat's schedule
   :math:`\\mu_t = \\beta_1(1 - \\tfrac12 0.96^{t\\psi})`, :math:`\\psi` =
   ``momentum_decay``. Recipe: ``ratio(nesterov_ema(b1), rms_denominator(b2))``.
+  State ``NadamState``: ``count``, ``mu``, ``mu_product``, ``nu``, ``learning_rate``.
 
   Reproduces exactly: ``optax.nadam`` with the same arguments;
   ``torch.optim.NAdam(lr, betas, eps, momentum_decay)`` with
   ``momentum_decay`` given (torch's default is 4e-3).
   """
-  hp.validate("nadam", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
-              eps_root=eps_root, momentum_decay=momentum_decay)
-  return named(
-      "nadam",
-      chain(
-          scale_by_adam(b1, b2, eps, eps_root, nesterov=True, momentum_decay=momentum_decay,
-                        mu_dtype=mu_dtype, nu_dtype=nu_dtype),
-          scale_by_learning_rate(learning_rate),
-      ),
-      learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
-      **nondefault(eps_root=(eps_root, 0.0), momentum_decay=(momentum_decay, None)),
+  return chain(
+      scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov,
+                    momentum_decay=momentum_decay, nu_dtype=nu_dtype),
+      scale_by_learning_rate(learning_rate),
   )
 
 
+@method
 def adamw(
     learning_rate: hp.ScalarOrSchedule,
     b1: hp.Scalar = 0.9,
@@ -167,32 +134,25 @@ def adamw(
   .. math::  w_t = w_{t-1} - \\eta_t \\left(\\hat m_t / (\\sqrt{\\hat v_t +
      \\epsilon_{root}} + \\epsilon) + \\lambda_t w_{t-1}\\right)
 
-  Recipe: ``chain(scale_by_adam, add_decayed_weights(wd), scale_by_learning_rate)``;
+  Recipe: ``chain(scale_by_adam, add_decayed_weights(wd, mask), scale_by_learning_rate)``;
   the decay is added *after* the moments, so it is not rescaled by them.
   For coupled L2 (torch ``Adam(weight_decay=...)``) put
   ``add_decayed_weights`` first instead (``adamx.compat.torch.Adam``).
+  State ``AdamwState``: ``count``, ``mu``, ``nu``, ``learning_rate``.
 
   Reproduces exactly: ``optax.adamw`` (and ``optax.nadamw`` with
   ``nesterov=True``) with the same arguments; ``torch.optim.AdamW(lr, betas,
   eps, weight_decay)`` (torch's default decay is 1e-2, Optax's 1e-4).
   ``mask`` selects the leaves to decay, as in Optax.
   """
-  hp.validate("adamw", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
-              eps_root=eps_root, weight_decay=weight_decay)
-  decay = add_decayed_weights(weight_decay)
-  return named(
-      "adamw",
-      chain(
-          scale_by_adam(b1, b2, eps, eps_root, nesterov=nesterov,
-                        mu_dtype=mu_dtype, nu_dtype=nu_dtype),
-          decay if mask is None else optax.masked(decay, mask),
-          scale_by_learning_rate(learning_rate),
-      ),
-      learning_rate=learning_rate, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay,
-      **nondefault(eps_root=(eps_root, 0.0), nesterov=(nesterov, False)),
+  return chain(
+      scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov, nu_dtype=nu_dtype),
+      add_decayed_weights(weight_decay, mask),
+      scale_by_learning_rate(learning_rate),
   )
 
 
+@method
 def nadamw(
     learning_rate: hp.ScalarOrSchedule,
     b1: hp.Scalar = 0.9,
@@ -203,6 +163,7 @@ def nadamw(
     weight_decay: hp.ScalarOrSchedule = 1e-4,
     mask: Any = None,
     *,
+    nesterov: bool = True,
     nu_dtype: Any = None,
 ) -> Transform:
   """NAdamW: :func:`adamw` with Dozat's Nesterov moment, i.e. ``adamw(..., nesterov=True)``.
@@ -210,4 +171,4 @@ def nadamw(
   Reproduces exactly: ``optax.nadamw`` with the same arguments.
   """
   return adamw(learning_rate, b1, b2, eps, eps_root, mu_dtype, weight_decay, mask,
-               nesterov=True, nu_dtype=nu_dtype)
+               nesterov=nesterov, nu_dtype=nu_dtype)

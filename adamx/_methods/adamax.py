@@ -5,12 +5,13 @@ from __future__ import annotations
 from adamx._combinators.chain import chain
 from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
-from adamx._core.transform import Transform, named
-from adamx._methods.branches import first_moment
-from adamx._primitives.moments import infinity_moment
+from adamx._core.declare import method
+from adamx._core.transform import Transform
+from adamx._methods.arrangements import first_moment, infinity_denominator
 from adamx._primitives.scale import scale_by_learning_rate
 
 
+@method
 def adamax(
     learning_rate: hp.ScalarOrSchedule,
     b1: hp.Scalar = 0.9,
@@ -27,14 +28,10 @@ def adamax(
   Recipe: ``ratio(chain(scale_by_ema(b1), bias_correct(b1)),
   infinity_moment(b2, eps))`` then the rate. The paper's :math:`u_t` has no
   eps; Optax and torch add it to :math:`|g_t|`, and so does this.
+  State ``AdamaxState``: ``count``, ``mu``, ``nu`` (:math:`u`), ``learning_rate``.
 
   Reproduces exactly: ``optax.adamax`` with the same arguments;
   ``torch.optim.Adamax(lr, betas, eps)``.
   """
-  hp.validate("adamax", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps)
-  return named(
-      "adamax",
-      chain(ratio(first_moment(b1), infinity_moment(b2, eps)),
-            scale_by_learning_rate(learning_rate)),
-      learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
-  )
+  return chain(ratio(first_moment(b1), infinity_denominator(b2, eps)),
+               scale_by_learning_rate(learning_rate))

@@ -7,15 +7,13 @@ from typing import Any
 from adamx._combinators.chain import chain
 from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
-from adamx._core.kernels import nondefault
-from adamx._core.transform import Transform, named
-from adamx._methods.branches import first_moment
-from adamx._primitives.bias import bias_correct
-from adamx._primitives.moments import running_max, scale_by_ema, square
-from adamx._primitives.rms import add_eps, root
+from adamx._core.declare import method
+from adamx._core.transform import Transform
+from adamx._methods.arrangements import first_moment, rms_denominator
 from adamx._primitives.scale import scale_by_learning_rate
 
 
+@method
 def amsgrad(
     learning_rate: hp.ScalarOrSchedule,
     b1: hp.Scalar = 0.9,
@@ -48,27 +46,14 @@ def amsgrad(
 
   ``bias_correction_mu=False, bias_correction_nu=False`` is the paper's
   uncorrected Algorithm 2.
+  State ``AmsgradState``: ``count``, ``mu``, ``nu``, ``nu_max``, ``learning_rate``.
 
   Reproduces exactly: ``optax.amsgrad`` with the same arguments;
   ``torch.optim.Adam(amsgrad=True)`` with ``max_before_correction=True``.
   """
-  hp.validate("amsgrad", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps, eps_root=eps_root)
-  moment = [square(), scale_by_ema(b2, dtype=nu_dtype)]
-  if not bias_correction_nu:
-    denominator = chain(*moment, running_max(dtype=nu_dtype), root(eps_root), add_eps(eps))
-  elif max_before_correction:
-    denominator = chain(*moment, running_max(dtype=nu_dtype), root(eps_root),
-                        bias_correct(b2, power=0.5), add_eps(eps))
-  else:
-    denominator = chain(*moment, bias_correct(b2), running_max(dtype=nu_dtype), root(eps_root),
-                        add_eps(eps))
-  return named(
-      "amsgrad",
-      chain(ratio(first_moment(b1, bias_correction=bias_correction_mu, dtype=mu_dtype),
-                  denominator),
-            scale_by_learning_rate(learning_rate)),
-      learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
-      **nondefault(eps_root=(eps_root, 0.0), bias_correction_mu=(bias_correction_mu, True),
-                   bias_correction_nu=(bias_correction_nu, True),
-                   max_before_correction=(max_before_correction, False)),
-  )
+  denominator = rms_denominator(b2, eps, eps_root, bias_correction=bias_correction_nu,
+                                correction="root" if max_before_correction else "moment",
+                                amsgrad=True, dtype=nu_dtype)
+  return chain(ratio(first_moment(b1, bias_correction=bias_correction_mu, dtype=mu_dtype),
+                     denominator),
+               scale_by_learning_rate(learning_rate))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from adamx._combinators.chain import chain
 from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
-from adamx._core.kernels import nondefault
-from adamx._core.transform import Transform, named
-from adamx._primitives.momentum import momentum as momentum_trace
-from adamx._primitives.rms import rms
+from adamx._core.declare import method
+from adamx._core.transform import Transform
+from adamx._methods.arrangements import rms
+from adamx._primitives.momentum import momentum as trace
 from adamx._primitives.scale import identity, scale_by_learning_rate
 
 
+@method
 def rmsprop(
     learning_rate: hp.ScalarOrSchedule,
     decay: hp.Scalar = 0.9,
@@ -39,6 +40,9 @@ def rmsprop(
   (:math:`b_t = \\mu b_{t-1} + \\tilde g_t,\\; w_t = w_{t-1} - \\eta_t b_t`);
   the two agree for a constant rate and differ under a schedule.
 
+  State ``RmspropState``: ``count``, ``nu`` (:math:`v`), ``mu``
+  (:math:`\\bar g`, centered), ``trace`` (:math:`b`, with momentum), ``learning_rate``.
+
   Reproduces exactly: ``optax.rmsprop`` with the same arguments (eps inside
   the root, rate inside the buffer, as TF/Keras); ``torch.optim.RMSprop(lr,
   alpha, eps, momentum, centered)`` with ``decay=alpha, eps_in_sqrt=False,
@@ -56,21 +60,12 @@ def rmsprop(
     bias_correction: divide both EMAs by :math:`1-\\rho^t`.
     lr_in_momentum: apply the rate before the buffer (Optax) or after (torch).
   """
-  hp.validate("rmsprop", learning_rate=learning_rate, decay=decay, eps=eps,
-              initial_scale=initial_scale, momentum=momentum)
   denominator = rms(decay, eps, eps_in_sqrt=eps_in_sqrt, bias_correction=bias_correction,
                     initial_scale=initial_scale, centered=centered)
   rate = scale_by_learning_rate(learning_rate)
   if momentum is None:
     tail = [rate]
   else:
-    trace = momentum_trace(momentum, nesterov=nesterov)
-    tail = [rate, trace] if lr_in_momentum else [trace, rate]
-  return named(
-      "rmsprop", chain(ratio(identity(), denominator), *tail),
-      learning_rate=learning_rate, decay=decay, eps=eps,
-      **nondefault(initial_scale=(initial_scale, 0.0), eps_in_sqrt=(eps_in_sqrt, True),
-                   centered=(centered, False), momentum=(momentum, None),
-                   nesterov=(nesterov, False), bias_correction=(bias_correction, False),
-                   lr_in_momentum=(lr_in_momentum, True)),
-  )
+    buffer = trace(momentum, nesterov=nesterov)
+    tail = [rate, buffer] if lr_in_momentum else [buffer, rate]
+  return chain(ratio(identity(), denominator), *tail)

@@ -6,12 +6,13 @@ from typing import Any
 
 from adamx._combinators.chain import chain
 from adamx._core import hyperparams as hp
-from adamx._core.kernels import nondefault
-from adamx._core.transform import Transform, named
-from adamx._primitives.momentum import momentum as momentum_trace
+from adamx._core.declare import method
+from adamx._core.transform import Transform
+from adamx._primitives.momentum import momentum as trace
 from adamx._primitives.scale import scale_by_learning_rate
 
 
+@method
 def sgd(
     learning_rate: hp.ScalarOrSchedule,
     momentum: hp.Scalar | None = None,
@@ -28,6 +29,7 @@ def sgd(
      \\text{ with Nesterov})
 
   Recipe: ``chain(momentum(mu, nesterov), scale_by_learning_rate(lr))``.
+  State ``SgdState``: ``count``, ``trace`` (:math:`v`, with momentum), ``learning_rate``.
 
   Reproduces exactly: ``optax.sgd`` with the same arguments, and
   ``torch.optim.SGD(lr, momentum, dampening, nesterov)`` (use
@@ -35,7 +37,7 @@ def sgd(
 
   Args:
     learning_rate: :math:`\\eta_t`, a number or a schedule.
-    momentum: :math:`\\mu` in ``[0, 1)``, or None for plain SGD (no state).
+    momentum: :math:`\\mu` in ``[0, 1)``, or None for plain SGD (no trace).
     nesterov: use Nesterov's look-ahead.
     accumulator_dtype: dtype of the velocity; defaults to the parameters'.
     dampening: torch's dampening of the buffer after its first step.
@@ -48,14 +50,6 @@ def sgd(
     >>> optax.apply_updates(params, updates)
     Array([0.8], dtype=float32)
   """
-  hp.validate("sgd", learning_rate=learning_rate, momentum=momentum, dampening=dampening)
-  parts = []
-  if momentum is not None:
-    parts.append(momentum_trace(momentum, nesterov=nesterov, dampening=dampening,
-                                dtype=accumulator_dtype))
-  parts.append(scale_by_learning_rate(learning_rate))
-  return named(
-      "sgd", chain(*parts), learning_rate=learning_rate,
-      **nondefault(momentum=(momentum, None), nesterov=(nesterov, False),
-                   dampening=(dampening, 0.0)),
-  )
+  buffer = [] if momentum is None else [
+      trace(momentum, nesterov=nesterov, dampening=dampening, dtype=accumulator_dtype)]
+  return chain(*buffer, scale_by_learning_rate(learning_rate))

@@ -1,32 +1,51 @@
-"""Running statistics of the incoming updates: EMA, sum, max, infinity norm.
+"""Running statistics of the incoming updates: EMA, Nesterov EMA, sum, max,
+infinity norm, and the RMS of past outputs.
 
-Each keeps its statistic in the parameters' dtype (or ``dtype`` if given),
-computes in float32 or wider, and emits the new statistic.
+Each keeps its statistic under the field ``name`` (the role the recipe
+gives it: ``mu`` for a first moment, ``nu`` for a second...), in the
+parameters' dtype unless ``dtype`` is given; computes in float32 or wider.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from adamx._core import hyperparams as hp
-from adamx._core.checks import check_updates
-from adamx._core.kernels import full_like, leaf_dtype, nondefault, unzip
-from adamx._core.transform import EmptyState, Transform, transform
+from adamx._core.declare import primitive
+from adamx._core.lift import dtype_of, leafwise, moments_like
+from adamx._core.records import record, state_name
+from adamx._core.steps import increment, zero_count
+from adamx._core.transform import Transform, transform
+from adamx._primitives.elementwise import abs_sq
 
 
-class ScaleByEmaState(NamedTuple):
-  mu: Any  # the exponential moving average
+def _moment(owner: str, maths, name: str, initial: Any, dtype: Any, *, wide: bool = False,
+            **scalars: Any) -> Transform:
+  """A transform keeping one statistic ``name``: ``maths(u, s) -> (out, new s)``."""
+  state_type = record(state_name(owner), (name,))
+
+  def init(params):
+    return state_type(moments_like(params, initial, dtype))
+
+  def update(updates, state, params=None):
+    del params
+    out, (new,) = leafwise(owner, maths, updates, state[0], wide=wide, **scalars)
+    return out, state_type(new)
+
+  return transform(init, update, record=state_type)
 
 
+@primitive
 def scale_by_ema(
     decay: hp.Scalar,
     *,
     nesterov: bool = False,
     initial_value: hp.Scalar = 0.0,
     dtype: Any = None,
+    name: str = "mu",
 ) -> Transform:
   """Exponential moving average of the updates (no bias correction).
 
@@ -37,142 +56,144 @@ def scale_by_ema(
   :math:`\\beta m_t + (1-\\beta) u_t`. For a bias-corrected look-ahead see
   :func:`nesterov_ema`.
 
+  State: :math:`m` under the field ``name``.
+
   Args:
     decay: :math:`\\beta`, in ``[0, 1)``.
     nesterov: emit the Nesterov look-ahead instead of :math:`m_t`.
     initial_value: :math:`m_0` (RMSProp's ``initial_scale``).
     dtype: dtype of :math:`m`; defaults to the parameters'.
+    name: the state field, by the role of :math:`m` (``"nu"`` for a second moment).
   """
-  hp.validate("scale_by_ema", decay=decay)
+
+  def ema(u, m, *, b):
+    new = (1 - b) * u + b * m
+    return (b * new + (1 - b) * u if nesterov else new), new
+
+  return _moment("scale_by_ema", ema, name, initial_value, dtype, b=decay)
+
+
+@primitive
+def nesterov_ema(
+    decay: hp.Scalar, *, momentum_decay: hp.Scalar | None = None, dtype: Any = None,
+    name: str = "mu",
+) -> Transform:
+  """Bias-corrected Nesterov look-ahead of the first moment (Dozat, 2016).
+
+  .. math::
+     m_t &= \\beta m_{t-1} + (1-\\beta) u_t \\\\
+     \\bar m_t &= \\frac{\\mu_{t+1}\\, m_t}{1 - \\prod_{i\\le t+1}\\mu_i}
+                + \\frac{(1-\\mu_t)\\, u_t}{1 - \\prod_{i\\le t}\\mu_i}
+
+  with the momentum schedule :math:`\\mu_t = \\beta` (Optax, the default) or
+  :math:`\\mu_t = \\beta\\,(1 - \\tfrac12\\, 0.96^{t\\psi})` with
+  :math:`\\psi` = ``momentum_decay`` (Dozat's schedule, as torch.optim.NAdam
+  and Keras Nadam).
+
+  State: ``count``; :math:`m` under ``name``; ``mu_product``
+  (:math:`\\prod_{i\\le t}\\mu_i`, a scalar).
+  """
+  state_type = record("NesterovEmaState", ("count", name, "mu_product"))
+
+  def schedule(t, d):
+    beta = hp.cast(decay, d)
+    if momentum_decay is None:
+      return beta
+    return beta * (1 - 0.5 * hp.cast(0.96, d) ** (t.astype(d) * hp.cast(momentum_decay, d)))
+
+  def look_ahead(u, m, *, b, weight_m, weight_u):
+    new = b * m + (1 - b) * u
+    return weight_m * new + weight_u * u, new
 
   def init(params):
-    return ScaleByEmaState(mu=full_like(params, initial_value, dtype))
+    # The schedule is computed in the parameters' arithmetic dtype, so a
+    # Python float and a float32 array give the same float32 trajectory.
+    dtypes = [dtype_of(p) for p in jax.tree.leaves(params)]
+    return state_type(zero_count(), moments_like(params, 0.0, dtype),
+                      jnp.ones([], hp.real_dtype(hp.compute_dtype(*dtypes))))
 
   def update(updates, state, params=None):
     del params
-    check_updates("scale_by_ema", updates, state.mu)
+    count, mu, product = state
+    count = increment(count)
+    mu_now = schedule(count, product.dtype)
+    product = product * mu_now
+    mu_next = schedule(increment(count), product.dtype)
+    out, (mu,) = leafwise("nesterov_ema", look_ahead, updates, mu, b=decay,
+                          weight_m=mu_next / (1 - product * mu_next),
+                          weight_u=(1 - mu_now) / (1 - product))
+    return out, state_type(count, mu, product)
 
-    def leaf(u, m):
-      d = leaf_dtype(u, m)
-      b = hp.cast(decay, d)
-      new = (1 - b) * u.astype(d) + b * m.astype(d)
-      out = b * new + (1 - b) * u.astype(d) if nesterov else new
-      return out.astype(jnp.result_type(u)), new.astype(m.dtype)
-
-    out, mu = unzip(jax.tree.map(leaf, updates, state.mu), updates)
-    return out, ScaleByEmaState(mu=mu)
-
-  return transform(
-      "scale_by_ema", init, update, decay=decay,
-      **nondefault(nesterov=(nesterov, False), initial_value=(initial_value, 0.0)),
-  )
+  return transform(init, update, record=state_type)
 
 
-class AccumulateState(NamedTuple):
-  sum: Any
-
-
-def accumulate(initial_value: hp.Scalar = 0.0, *, dtype: Any = None) -> Transform:
+@primitive
+def accumulate(initial_value: hp.Scalar = 0.0, *, dtype: Any = None,
+               name: str = "sum") -> Transform:
   """Running sum of the updates: :math:`s_t = s_{t-1} + u_t`, emits :math:`s_t`.
 
   With :func:`square` in front and :func:`root` behind it is AdaGrad's
-  root-sum-of-squares.
+  root-sum-of-squares. State: :math:`s` under ``name``.
 
   Args:
     initial_value: :math:`s_0`, at least 0 (Optax 0.1, torch 0).
     dtype: dtype of :math:`s`; defaults to the parameters'.
+    name: the state field (``"sum_of_squares"`` in AdaGrad, as Optax).
   """
-  hp.validate("accumulate", initial_value=initial_value)
-
-  def init(params):
-    return AccumulateState(sum=full_like(params, initial_value, dtype))
-
-  def update(updates, state, params=None):
-    del params
-    check_updates("accumulate", updates, state.sum)
-
-    def leaf(u, s):
-      d = leaf_dtype(u, s)
-      new = s.astype(d) + u.astype(d)
-      return new.astype(jnp.result_type(u)), new.astype(s.dtype)
-
-    out, total = unzip(jax.tree.map(leaf, updates, state.sum), updates)
-    return out, AccumulateState(sum=total)
-
-  return transform("accumulate", init, update, initial_value=initial_value)
+  return _moment("accumulate", lambda u, s: (s + u, s + u), name, initial_value, dtype)
 
 
-class RunningMaxState(NamedTuple):
-  max: Any
-
-
-def running_max(*, dtype: Any = None) -> Transform:
+@primitive
+def running_max(*, dtype: Any = None, name: str = "max") -> Transform:
   """Elementwise maximum over time: :math:`\\hat m_t = \\max(\\hat m_{t-1}, u_t)`.
 
   Starts from 0 (its inputs are non-negative statistics). Placed after
   :func:`bias_correct` it is Optax's AMSGrad; before it, torch's.
+  State: the maximum under ``name`` (``"nu_max"`` in AMSGrad).
   """
 
-  def init(params):
-    return RunningMaxState(max=full_like(params, 0.0, dtype))
+  def maximum(u, m):
+    new = jnp.maximum(m, u)
+    return new, new
 
-  def update(updates, state, params=None):
-    del params
-    check_updates("running_max", updates, state.max)
-
-    def leaf(u, m):
-      d = leaf_dtype(u, m)
-      new = jnp.maximum(m.astype(d), u.astype(d))
-      return new.astype(jnp.result_type(u)), new.astype(m.dtype)
-
-    out, maxima = unzip(jax.tree.map(leaf, updates, state.max), updates)
-    return out, RunningMaxState(max=maxima)
-
-  return transform("running_max", init, update)
+  return _moment("running_max", maximum, name, 0.0, dtype)
 
 
-class InfinityMomentState(NamedTuple):
-  nu: Any
-
-
-def infinity_moment(decay: hp.Scalar, eps: hp.Scalar = 1e-8, *, dtype: Any = None) -> Transform:
+@primitive
+def infinity_moment(decay: hp.Scalar, eps: hp.Scalar = 1e-8, *, dtype: Any = None,
+                    name: str = "nu") -> Transform:
   """Exponentially weighted infinity norm (Kingma & Ba, 2015, §7.1).
 
   .. math::  \\nu_t = \\max(\\beta \\nu_{t-1}, |u_t| + \\epsilon)
 
-  Emits :math:`\\nu_t`; it needs no bias correction. ``eps`` is added to
-  :math:`|u_t|` as Optax and torch do, which keeps :math:`\\nu_t > 0`.
-  """
-  hp.validate("infinity_moment", decay=decay, eps=eps)
-
-  def init(params):
-    return InfinityMomentState(nu=full_like(params, 0.0, dtype))
-
-  def update(updates, state, params=None):
-    del params
-    check_updates("infinity_moment", updates, state.nu)
-
-    def leaf(u, n):
-      d = leaf_dtype(u, n)
-      new = jnp.maximum(hp.cast(decay, d) * n.astype(d), jnp.abs(u.astype(d)) + hp.cast(eps, d))
-      return new.astype(d), new.astype(n.dtype)
-
-    out, nu = unzip(jax.tree.map(leaf, updates, state.nu), updates)
-    return out, InfinityMomentState(nu=nu)
-
-  return transform("infinity_moment", init, update, decay=decay, eps=eps)
-
-
-def square() -> Transform:
-  """:math:`u \\mapsto u^2`, computed and emitted in float32 or wider.
-
-  The head of every second-moment branch; the widening keeps float16 and
-  bfloat16 squares from underflowing before they are averaged.
+  Emits :math:`\\nu_t` (in float32 or wider: it is a denominator); it needs
+  no bias correction. ``eps`` is added to :math:`|u_t|` as Optax and torch
+  do, which keeps :math:`\\nu_t > 0`. State: :math:`\\nu` under ``name``.
   """
 
-  def update(updates, state, params=None):
-    del params
-    return jax.tree.map(lambda u: jnp.square(u.astype(leaf_dtype(u))), updates), state
+  def norm(u, n, *, b, eps):
+    new = jnp.maximum(b * jnp.real(n), jnp.abs(u) + eps)
+    return new, new
 
-  return transform("square", lambda params: EmptyState(), update)
+  return _moment("infinity_moment", norm, name, 0.0, dtype, wide=True, b=decay, eps=eps)
 
+
+@primitive
+def scale_by_update_rms(decay: hp.Scalar, eps: hp.Scalar = 1e-6, *, dtype: Any = None,
+                        name: str = "nu") -> Transform:
+  """Multiplies by the RMS of this transform's own past outputs (Zeiler, 2012).
+
+  .. math::
+     \\Delta_t = \\sqrt{E[\\Delta^2]_{t-1} + \\epsilon}\\; u_t,\\qquad
+     E[\\Delta^2]_t = \\rho E[\\Delta^2]_{t-1} + (1-\\rho) |\\Delta_t|^2
+
+  After ``ratio(identity(), rms(rho, eps, eps_in_sqrt=True))`` this is
+  Adadelta's unit-correcting step. State: :math:`E[\\Delta^2]` under
+  ``name`` (``"e_x"`` in Adadelta, as Optax).
+  """
+
+  def unit_correct(u, n, *, rho, eps):
+    delta = jnp.sqrt(n + eps) * u
+    return delta, rho * n + (1 - rho) * abs_sq(delta)
+
+  return _moment("scale_by_update_rms", unit_correct, name, 0.0, dtype, rho=decay, eps=eps)

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
-import jax
 import jax.numpy as jnp
 
 from adamx._core import hyperparams as hp
-from adamx._core.checks import check_updates
-from adamx._core.kernels import full_like, increment, leaf_dtype, nondefault, unzip, zero_count
+from adamx._core.declare import primitive
+from adamx._core.lift import leafwise, moments_like
+from adamx._core.records import record
+from adamx._core.steps import increment, zero_count
 from adamx._core.transform import Transform, transform
 
 
-class MomentumState(NamedTuple):
-  count: jax.Array  # steps taken (for torch's first-step dampening rule)
-  trace: Any  # the velocity v
-
-
+@primitive
 def momentum(
     decay: hp.Scalar,
     *,
     nesterov: bool = False,
     dampening: hp.Scalar = 0.0,
     dtype: Any = None,
+    name: str = "trace",
 ) -> Transform:
   """Heavy-ball trace (Polyak, 1964), optionally with Nesterov's look-ahead.
 
@@ -37,33 +35,30 @@ def momentum(
   ``optax.trace``; with dampening it is torch.optim.SGD's buffer, whose first
   step copies the update undamped.
 
+  State: ``count`` (for the first-step rule); :math:`v` under ``name``
+  (``trace``, as Optax's ``TraceState``).
+
   Args:
     decay: :math:`\\mu`, in ``[0, 1)``.
     nesterov: emit the look-ahead :math:`u_t + \\mu v_t`.
     dampening: torch's dampening, in ``[0, 1]``.
     dtype: dtype of :math:`v`; defaults to the parameters'.
+    name: the state field of :math:`v`.
   """
-  hp.validate("momentum", decay=decay, dampening=dampening)
+  state_type = record("MomentumState", ("count", name))
+
+  def heavy_ball(u, v, *, mu, dampening, t):
+    new = mu * v + jnp.where(t == 0, 1, 1 - dampening) * u
+    return (u + mu * new if nesterov else new), new
 
   def init(params):
-    return MomentumState(count=zero_count(), trace=full_like(params, 0.0, dtype))
+    return state_type(zero_count(), moments_like(params, 0.0, dtype))
 
   def update(updates, state, params=None):
     del params
-    check_updates("momentum", updates, state.trace)
+    count, trace = state
+    out, (trace,) = leafwise("momentum", heavy_ball, updates, trace, mu=decay,
+                             dampening=dampening, t=count)
+    return out, state_type(increment(count), trace)
 
-    def leaf(u, v):
-      d = leaf_dtype(u, v)
-      mu = hp.cast(decay, d)
-      weight = jnp.where(state.count == 0, 1, 1 - hp.cast(dampening, d))
-      new = mu * v.astype(d) + weight * u.astype(d)
-      out = u.astype(d) + mu * new if nesterov else new
-      return out.astype(jnp.result_type(u)), new.astype(v.dtype)
-
-    out, trace = unzip(jax.tree.map(leaf, updates, state.trace), updates)
-    return out, MomentumState(count=increment(state.count), trace=trace)
-
-  return transform(
-      "momentum", init, update, decay=decay,
-      **nondefault(nesterov=(nesterov, False), dampening=(dampening, 0.0)),
-  )
+  return transform(init, update, record=state_type)

@@ -2,54 +2,53 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from adamx._core import hyperparams as hp
-from adamx._core.checks import check_params
-from adamx._core.kernels import increment, leaf_dtype, step_dtype, zero_count
-from adamx._core.transform import EmptyState, Transform, transform
+from adamx._core.declare import primitive
+from adamx._core.lift import leafwise
+from adamx._core.records import EmptyState, record
+from adamx._core.steps import increment, step_dtype, zero_count
+from adamx._core.transform import Transform, transform
+
+ScaleByLearningRateState = record("ScaleByLearningRateState", ("count", "learning_rate"))
+AddDecayedWeightsState = record("AddDecayedWeightsState", ("count",))
 
 
+@primitive
 def identity() -> Transform:
   """Passes the updates through unchanged."""
-  return transform(
-      "identity", lambda params: EmptyState(),
-      lambda updates, state, params=None: (updates, state),
-  )
+  return transform(lambda params: EmptyState(), lambda updates, state, params=None:
+                   (updates, state), record=EmptyState)
 
 
-def scale(factor: hp.Scalar) -> Transform:
-  """Multiplies by a constant: :math:`u \\mapsto c\\,u` (``-1`` to maximise)."""
+@primitive
+def scale(step_size: hp.Scalar) -> Transform:
+  """Multiplies by a constant: :math:`u \\mapsto c\\,u` (``-1`` to maximise), as ``optax.scale``."""
 
   def update(updates, state, params=None):
     del params
-    def leaf(u):
-      d = leaf_dtype(u)
-      return (hp.cast(factor, d) * u.astype(d)).astype(jnp.result_type(u))
+    return leafwise("scale", lambda u, *, c: c * u, updates, c=step_size)[0], state
 
-    return jax.tree.map(leaf, updates), state
-
-  return transform("scale", lambda params: EmptyState(), update, factor=factor)
+  return transform(lambda params: EmptyState(), update, record=EmptyState)
 
 
-class ScaleByLearningRateState(NamedTuple):
-  count: jax.Array  # steps taken, saturating at the int32 maximum
-  learning_rate: jax.Array  # the rate applied at the latest step
-
-
+@primitive
 def scale_by_learning_rate(
     learning_rate: hp.ScalarOrSchedule, *, flip_sign: bool = True
 ) -> Transform:
   """Multiplies by :math:`-\\eta_t` (a descent step), or :math:`\\eta_t`.
 
   ``learning_rate`` is a number, an array, or a schedule ``count -> rate``
-  evaluated at ``count = 0, 1, 2, ...`` as in Optax. The rate applied at the
-  latest step can be read from the state (``state.learning_rate``).
+  evaluated at ``count = 0, 1, 2, ...`` as in Optax.
+
+  State: ``count``; ``learning_rate``, the rate applied at the latest step
+  (read it with :func:`adamx.learning_rate`).
   """
-  hp.validate("scale_by_learning_rate", learning_rate=learning_rate)
   sign = -1 if flip_sign else 1
 
   def rate_at(count):
@@ -57,51 +56,50 @@ def scale_by_learning_rate(
 
   def init(params):
     del params
-    return ScaleByLearningRateState(count=zero_count(), learning_rate=rate_at(zero_count()))
+    return ScaleByLearningRateState(zero_count(), rate_at(zero_count()))
 
   def update(updates, state, params=None):
     del params
     rate = rate_at(state.count)
+    out, _ = leafwise("scale_by_learning_rate", lambda u, *, c: c * u, updates, c=sign * rate)
+    return out, ScaleByLearningRateState(increment(state.count), rate)
 
-    def leaf(u):
-      d = leaf_dtype(u)
-      return (sign * rate.astype(d) * u.astype(d)).astype(jnp.result_type(u))
-
-    out = jax.tree.map(leaf, updates)
-    return out, ScaleByLearningRateState(count=increment(state.count), learning_rate=rate)
-
-  return transform(
-      "scale_by_learning_rate", init, update, learning_rate=learning_rate,
-      **({} if flip_sign else {"flip_sign": False}),
-  )
+  return transform(init, update, record=ScaleByLearningRateState)
 
 
-class AddDecayedWeightsState(NamedTuple):
-  count: jax.Array
+def _select(mask: Any, decayed: Any, updates: Any) -> Any:
+  """``decayed`` where ``mask`` is true, ``updates`` elsewhere (mask may be a prefix tree)."""
+
+  def pick(m, new, old):
+    if isinstance(m, (bool, np.bool_)):
+      return new if m else old
+    return jax.tree.map(lambda a, b: jnp.where(m, a, b), new, old)
+
+  return jax.tree.map(pick, mask, decayed, updates)
 
 
-def add_decayed_weights(weight_decay: hp.ScalarOrSchedule = 0.0) -> Transform:
-  """Adds :math:`\\lambda_t\\, w` to the updates (L2 / weight decay).
+@primitive
+def add_decayed_weights(weight_decay: hp.ScalarOrSchedule = 0.0, mask: Any = None) -> Transform:
+  """Adds :math:`\\lambda_t\\, w` to the updates (L2 / weight decay), as ``optax.add_decayed_weights``.
 
   Before the statistics it is coupled L2 regularisation (torch's
   ``weight_decay`` in SGD, Adam, ...); after them and before the learning
   rate it is decoupled weight decay (AdamW: :math:`w \\leftarrow w -
   \\eta(\\text{step} + \\lambda w)`). ``weight_decay`` may be a schedule.
+  ``mask`` (a tree of booleans shaped like the parameters, or a prefix of
+  it, or a function of the parameters returning one) selects the leaves
+  to decay; the others pass unchanged.
+
+  State: ``count`` (for a schedule).
   """
-  hp.validate("add_decayed_weights", weight_decay=weight_decay)
 
   def update(updates, state, params=None):
-    check_params("add_decayed_weights", params, updates)
     decay_now = hp.evaluate(weight_decay, state.count)
+    decayed, _ = leafwise("add_decayed_weights", lambda u, p, *, wd: u + wd * p, updates,
+                          params=params, wd=decay_now)
+    if mask is not None:
+      decayed = _select(mask(params) if callable(mask) else mask, decayed, updates)
+    return decayed, AddDecayedWeightsState(increment(state.count))
 
-    def leaf(u, p):
-      d = leaf_dtype(u, p)
-      return (u.astype(d) + hp.cast(decay_now, d) * p.astype(d)).astype(jnp.result_type(u))
-
-    out = jax.tree.map(leaf, updates, params)
-    return out, AddDecayedWeightsState(count=increment(state.count))
-
-  return transform(
-      "add_decayed_weights", lambda params: AddDecayedWeightsState(count=zero_count()),
-      update, weight_decay=weight_decay,
-  )
+  return transform(lambda params: AddDecayedWeightsState(zero_count()), update,
+                   record=AddDecayedWeightsState)

@@ -6,17 +6,18 @@ from typing import Any
 
 import jax
 
-from adamx._primitives.scale import ScaleByLearningRateState
+from adamx._core.records import is_record
 
 
 def _is_rate_state(node: Any) -> bool:
-  return isinstance(node, ScaleByLearningRateState)
+  return is_record(node) and "learning_rate" in node._fields
 
 
 def learning_rate(state: Any) -> jax.Array:
   """The learning rate applied at the latest step, read from ``state``.
 
-  Finds the one :class:`ScaleByLearningRateState` in any state tree: an
+  Finds the one adamx state record with a ``learning_rate`` field (a
+  method's, or ``scale_by_learning_rate``'s) in any state tree: an
   adamx method's, or one wrapped by ``optax.chain``, ``optax.MultiSteps``,
   ``optax.inject_hyperparams``, ``optax.masked``, Flax ``TrainState.opt_state``
   and so on. Before the first step it is the rate the first step will use
@@ -42,7 +43,7 @@ def learning_rate(state: Any) -> jax.Array:
   if len(found) != 1:
     raise ValueError(
         f"learning_rate: the state holds {len(found)} learning-rate states"
-        " (ScaleByLearningRateState); expected exactly one. Pass the sub-state"
+        " (adamx records with a learning_rate field); expected exactly one. Pass the sub-state"
         " of the optimizer whose rate you want."
     )
   return found[0].learning_rate

@@ -1,0 +1,106 @@
+"""The one lift from per-array maths to trees of parameters.
+
+A primitive writes its maths for one array, as in
+``jax/example_libraries/optimizers.py``; :func:`leafwise` does the rest for
+every leaf: checks the leaf against its state (tree, shape, dtype), widens
+to the compute dtype (float32 or wider; complex stays complex), casts the
+hyperparameters to it, and casts the results back: the output to the
+incoming update's dtype and each new statistic to the dtype it is stored in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from adamx._core import hyperparams as hp
+from adamx._core.checks import check_params, check_updates
+
+
+def cast(x: jax.Array, dtype: Any) -> jax.Array:
+  """``x`` as ``dtype``; complex to real keeps the real part (the imaginary
+  part of a statistic of real inputs is exactly zero)."""
+  if jnp.iscomplexobj(x) and not jnp.issubdtype(dtype, jnp.complexfloating):
+    x = jnp.real(x)
+  return x.astype(dtype)
+
+
+_UNUSED = object()
+
+
+def leafwise(
+    owner: str,
+    maths: Callable[..., Any],
+    updates: Any,
+    *stats: Any,
+    params: Any = _UNUSED,
+    wide: bool = False,
+    **scalars: Any,
+) -> tuple[Any, tuple[Any, ...]]:
+  """Applies ``maths(u, *s, [p], **scalars)`` to each leaf; returns ``(out, new_stats)``.
+
+  Args:
+    owner: the primitive, named in error messages.
+    maths: per-array function. It returns the output, or ``(output,
+      *new_stats)`` when ``stats`` are given.
+    updates: the incoming updates (a tree).
+    *stats: state trees shaped like ``updates`` (moments, traces...).
+    params: if passed (even as None), the parameters are required and given
+      to ``maths`` after the stats.
+    wide: emit the output in the compute dtype (denominator statistics, so
+      that float16 squares and eps do not underflow) instead of the
+      incoming update's dtype.
+    **scalars: hyperparameters and per-step scalars, cast to the real
+      compute dtype of each leaf.
+
+  The compute dtype of a leaf is the widest of its update, stats and
+  parameter (at least float32); it is complex only if the update or the
+  parameter is, so statistics of real inputs are computed in real arithmetic
+  even where they are stored as complex (as Optax stores them).
+  """
+  for tree in stats:
+    check_updates(owner, updates, tree)
+  if params is not _UNUSED:
+    check_params(owner, params, updates)
+  structure = jax.tree.structure(updates)
+  columns = [structure.flatten_up_to(updates)]
+  columns += [structure.flatten_up_to(tree) for tree in stats]
+  if params is not _UNUSED:
+    columns.append(structure.flatten_up_to(params))
+  outs, new_stats = [], [[] for _ in stats]
+  for leaves in zip(*columns):
+    u = leaves[0]
+    arrays = [jnp.asarray(x) for x in leaves]
+    precision = hp.compute_dtype(*(x.dtype for x in arrays))
+    complex_ = any(jnp.iscomplexobj(x) for x in (arrays[0], *arrays[1 + len(stats):]))
+    d = precision if complex_ else hp.real_dtype(precision)
+    result = maths(*(cast(x, d) for x in arrays),
+                   **{k: hp.cast(v, hp.real_dtype(d)) for k, v in scalars.items()})
+    out, *new = result if stats else (result,)
+    outs.append(out if wide else cast(out, jnp.result_type(u)))
+    for column, value, old in zip(new_stats, new, arrays[1:]):
+      column.append(cast(value, old.dtype))
+  return structure.unflatten(outs), tuple(structure.unflatten(c) for c in new_stats)
+
+
+def dtype_of(x: Any) -> jnp.dtype:
+  """The dtype of an array, abstract array or Python number."""
+  return jnp.dtype(x.dtype) if hasattr(x, "dtype") else jnp.result_type(x)
+
+
+def moments_like(params: Any, value: Any = 0.0, dtype: Any = None) -> Any:
+  """A tree of constant arrays shaped like ``params``, in ``dtype`` or theirs.
+
+  Works on Python numbers, arrays and abstract parameters
+  (``jax.ShapeDtypeStruct``, keeping their sharding); ``None`` leaves stay
+  ``None``.
+  """
+
+  def full(p):
+    like = p if hasattr(p, "dtype") else jnp.asarray(p)
+    return jnp.full_like(like, value, dtype or dtype_of(like))
+
+  return jax.tree.map(full, params)
