@@ -18,6 +18,9 @@ import jax.numpy as jnp
 
 from adamx._core import hyperparams as hp
 from adamx._core.checks import check_params, check_updates
+from adamx._core.records import record, state_name
+from adamx._core.steps import increment, zero_count
+from adamx._core.transform import Transform, transform
 
 
 def cast(x: jax.Array, dtype: Any) -> jax.Array:
@@ -104,3 +107,28 @@ def moments_like(params: Any, value: Any = 0.0, dtype: Any = None) -> Any:
     return jnp.full_like(like, value, dtype or dtype_of(like))
 
   return jax.tree.map(full, params)
+
+
+def statistic(owner: str, maths: Callable[..., Any], name: str, initial: Any = 0.0,
+              dtype: Any = None, *, counted: bool = False, wide: bool = False,
+              **scalars: Any) -> Transform:
+  """A primitive keeping one per-leaf statistic: ``maths(u, s, **scalars) -> (out, new s)``.
+
+  The state is a record with the statistic under ``name`` (initialised to
+  ``initial`` in ``dtype``, default the parameters'), and with ``counted``
+  a step ``count`` that ``maths`` receives as ``t`` (0 on the first step).
+  """
+  fields = ("count", name) if counted else (name,)
+  state_type = record(state_name(owner), fields)
+
+  def init(params):
+    moment = moments_like(params, initial, dtype)
+    return state_type(zero_count(), moment) if counted else state_type(moment)
+
+  def update(updates, state, params=None):
+    del params
+    steps = {"t": state.count} if counted else {}
+    out, (new,) = leafwise(owner, maths, updates, state[-1], wide=wide, **steps, **scalars)
+    return out, (state_type(increment(state.count), new) if counted else state_type(new))
+
+  return transform(init, update, record=state_type)

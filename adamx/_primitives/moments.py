@@ -15,27 +15,11 @@ import jax.numpy as jnp
 
 from adamx._core import hyperparams as hp
 from adamx._core.declare import primitive
-from adamx._core.lift import dtype_of, leafwise, moments_like
-from adamx._core.records import record, state_name
+from adamx._core.lift import dtype_of, leafwise, moments_like, statistic
+from adamx._core.records import record
 from adamx._core.steps import increment, zero_count
 from adamx._core.transform import Transform, transform
 from adamx._primitives.elementwise import abs_sq
-
-
-def _moment(owner: str, maths, name: str, initial: Any, dtype: Any, *, wide: bool = False,
-            **scalars: Any) -> Transform:
-  """A transform keeping one statistic ``name``: ``maths(u, s) -> (out, new s)``."""
-  state_type = record(state_name(owner), (name,))
-
-  def init(params):
-    return state_type(moments_like(params, initial, dtype))
-
-  def update(updates, state, params=None):
-    del params
-    out, (new,) = leafwise(owner, maths, updates, state[0], wide=wide, **scalars)
-    return out, state_type(new)
-
-  return transform(init, update, record=state_type)
 
 
 @primitive
@@ -70,7 +54,7 @@ def scale_by_ema(
     new = (1 - b) * u + b * m
     return (b * new + (1 - b) * u if nesterov else new), new
 
-  return _moment("scale_by_ema", ema, name, initial_value, dtype, b=decay)
+  return statistic("scale_by_ema", ema, name, initial_value, dtype, b=decay)
 
 
 @primitive
@@ -140,7 +124,7 @@ def accumulate(initial_value: hp.Scalar = 0.0, *, dtype: Any = None,
     dtype: dtype of :math:`s`; defaults to the parameters'.
     name: the state field (``"sum_of_squares"`` in AdaGrad, as Optax).
   """
-  return _moment("accumulate", lambda u, s: (s + u, s + u), name, initial_value, dtype)
+  return statistic("accumulate", lambda u, s: (s + u, s + u), name, initial_value, dtype)
 
 
 @primitive
@@ -156,7 +140,7 @@ def running_max(*, dtype: Any = None, name: str = "max") -> Transform:
     new = jnp.maximum(m, u)
     return new, new
 
-  return _moment("running_max", maximum, name, 0.0, dtype)
+  return statistic("running_max", maximum, name, 0.0, dtype)
 
 
 @primitive
@@ -175,7 +159,7 @@ def infinity_moment(decay: hp.Scalar, eps: hp.Scalar = 1e-8, *, dtype: Any = Non
     new = jnp.maximum(b * jnp.real(n), jnp.abs(u) + eps)
     return new, new
 
-  return _moment("infinity_moment", norm, name, 0.0, dtype, wide=True, b=decay, eps=eps)
+  return statistic("infinity_moment", norm, name, 0.0, dtype, wide=True, b=decay, eps=eps)
 
 
 @primitive
@@ -196,4 +180,4 @@ def scale_by_update_rms(decay: hp.Scalar, eps: hp.Scalar = 1e-6, *, dtype: Any =
     delta = jnp.sqrt(n + eps) * u
     return delta, rho * n + (1 - rho) * abs_sq(delta)
 
-  return _moment("scale_by_update_rms", unit_correct, name, 0.0, dtype, rho=decay, eps=eps)
+  return statistic("scale_by_update_rms", unit_correct, name, 0.0, dtype, rho=decay, eps=eps)

@@ -8,10 +8,8 @@ import jax.numpy as jnp
 
 from adamx._core import hyperparams as hp
 from adamx._core.declare import primitive
-from adamx._core.lift import leafwise, moments_like
-from adamx._core.records import record
-from adamx._core.steps import increment, zero_count
-from adamx._core.transform import Transform, transform
+from adamx._core.lift import statistic
+from adamx._core.transform import Transform
 
 
 @primitive
@@ -45,20 +43,9 @@ def momentum(
     dtype: dtype of :math:`v`; defaults to the parameters'.
     name: the state field of :math:`v`.
   """
-  state_type = record("MomentumState", ("count", name))
-
   def heavy_ball(u, v, *, mu, dampening, t):
     new = mu * v + jnp.where(t == 0, 1, 1 - dampening) * u
     return (u + mu * new if nesterov else new), new
 
-  def init(params):
-    return state_type(zero_count(), moments_like(params, 0.0, dtype))
-
-  def update(updates, state, params=None):
-    del params
-    count, trace = state
-    out, (trace,) = leafwise("momentum", heavy_ball, updates, trace, mu=decay,
-                             dampening=dampening, t=count)
-    return out, state_type(increment(count), trace)
-
-  return transform(init, update, record=state_type)
+  return statistic("momentum", heavy_ball, name, 0.0, dtype, counted=True, mu=decay,
+                   dampening=dampening)

@@ -106,16 +106,21 @@ def Adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, foreach=None, *,
   return chain(*_coupled(maximize, 0), adadelta(lr, rho, eps, weight_decay))
 
 
+def _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled) -> Transform:
+  """torch's Adam: correction after the root, AMSGrad's max of the raw ``v``."""
+  b1, b2 = betas
+  denominator = rms_denominator(b2, eps, correction="root", amsgrad=amsgrad)
+  return _with_weight_decay(ratio(first_moment(b1), denominator), lr, weight_decay,
+                            maximize=maximize, decoupled=decoupled)
+
+
 @method(name="torch.optim.Adam")
 def Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
          foreach=None, maximize=False, capturable=False, differentiable=False,
          fused=None, decoupled_weight_decay=False) -> Transform:
   """``torch.optim.Adam``, including ``amsgrad`` (max of the raw second moment)."""
   del foreach, capturable, differentiable, fused
-  b1, b2 = betas
-  denominator = rms_denominator(b2, eps, correction="root", amsgrad=amsgrad)
-  return _with_weight_decay(ratio(first_moment(b1), denominator), lr, weight_decay,
-                            maximize=maximize, decoupled=decoupled_weight_decay)
+  return _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)
 
 
 @method(name="torch.optim.AdamW")
@@ -124,10 +129,7 @@ def AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fals
           fused=None) -> Transform:
   """``torch.optim.AdamW``: ``w <- w (1 - lr wd)`` then Adam's step."""
   del foreach, capturable, differentiable, fused
-  b1, b2 = betas
-  denominator = rms_denominator(b2, eps, correction="root", amsgrad=amsgrad)
-  return _with_weight_decay(ratio(first_moment(b1), denominator), lr, weight_decay,
-                            maximize=maximize, decoupled=True)
+  return _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled=True)
 
 
 @method(name="torch.optim.Adamax")
