@@ -1,8 +1,15 @@
 """One table of contract tests for every method (Optax's alias_test, adamx style).
 
-Every method x {parabola, Rosenbrock} x {float32, bfloat16, float64}:
-converges, keeps the parameters' dtype, keeps its state's structure and
-dtypes, and is traced once (no recompilation on the second step).
+Each method, compat class and the fused path is entered once, in METHODS,
+and inherits every contract below:
+
+* converges on a parabola and on Rosenbrock in float32, bfloat16, float64,
+  keeps the parameters' dtype, keeps its state's structure and dtypes, and
+  is traced once (no recompilation on the second step);
+* accepts Optax's extra keyword arguments (``value=loss``...) and ignores them;
+* works under ``optax.inject_hyperparams`` with the same numbers;
+* its new state is interchangeable with the old one inside ``lax.cond``;
+* converges on complex parameters (or refuses them with a clear error).
 """
 
 import jax
@@ -12,27 +19,69 @@ import optax
 import pytest
 
 import adamx
+from adamx.compat import keras as K
+from adamx.compat import torch as T
 
-# name -> (factory for the parabola, factory for Rosenbrock). RAdam's warm-up
-# steps are lr * m_hat, unnormalised, so Rosenbrock (|g| ~ 200) needs a small lr.
+ALL_DTYPES = (jnp.float32, jnp.bfloat16, jnp.float64)
+
+# name -> (factory, arguments on the parabola, arguments on Rosenbrock, dtypes).
+# RAdam's warm-up steps are lr * m_hat, unnormalised, so Rosenbrock (|g| ~ 200)
+# needs a small lr.
 METHODS = {
-    "sgd": (lambda: adamx.sgd(0.04), lambda: adamx.sgd(1e-3)),
-    "sgd momentum": (lambda: adamx.sgd(0.01, momentum=0.9), lambda: adamx.sgd(2e-4, momentum=0.9)),
-    "sgd nesterov": (lambda: adamx.sgd(0.01, momentum=0.9, nesterov=True),
-                     lambda: adamx.sgd(2e-4, momentum=0.9, nesterov=True)),
-    "adagrad": (lambda: adamx.adagrad(0.5), lambda: adamx.adagrad(0.3)),
-    "rmsprop": (lambda: adamx.rmsprop(0.02), lambda: adamx.rmsprop(5e-3)),
-    "rmsprop centered momentum": (lambda: adamx.rmsprop(5e-3, centered=True, momentum=0.9),
-                                  lambda: adamx.rmsprop(5e-4, centered=True, momentum=0.9)),
-    "adadelta": (lambda: adamx.adadelta(1.0, eps=1e-2), lambda: adamx.adadelta(0.3, eps=1e-3)),
-    "adam": (lambda: adamx.adam(0.05), lambda: adamx.adam(0.02)),
-    "adamax": (lambda: adamx.adamax(0.05), lambda: adamx.adamax(0.02)),
-    "nadam": (lambda: adamx.nadam(0.05), lambda: adamx.nadam(0.02)),
-    "amsgrad": (lambda: adamx.amsgrad(0.05), lambda: adamx.amsgrad(0.1)),
-    "adamw": (lambda: adamx.adamw(0.05, weight_decay=1e-4), lambda: adamx.adamw(0.02, weight_decay=1e-4)),
-    "nadamw": (lambda: adamx.nadamw(0.05), lambda: adamx.nadamw(0.02)),
-    "radam": (lambda: adamx.radam(0.05), lambda: adamx.radam(5e-3)),
+    "sgd": (adamx.sgd, dict(learning_rate=0.04), dict(learning_rate=1e-3)),
+    "sgd momentum": (adamx.sgd, dict(learning_rate=0.01, momentum=0.9),
+                     dict(learning_rate=2e-4, momentum=0.9)),
+    "sgd nesterov": (adamx.sgd, dict(learning_rate=0.01, momentum=0.9, nesterov=True),
+                     dict(learning_rate=2e-4, momentum=0.9, nesterov=True)),
+    "adagrad": (adamx.adagrad, dict(learning_rate=0.5), dict(learning_rate=0.3)),
+    "rmsprop": (adamx.rmsprop, dict(learning_rate=0.02), dict(learning_rate=5e-3)),
+    "rmsprop centered momentum": (adamx.rmsprop,
+                                  dict(learning_rate=5e-3, centered=True, momentum=0.9),
+                                  dict(learning_rate=5e-4, centered=True, momentum=0.9)),
+    "adadelta": (adamx.adadelta, dict(learning_rate=1.0, eps=1e-2),
+                 dict(learning_rate=0.3, eps=1e-3)),
+    "adam": (adamx.adam, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "adamax": (adamx.adamax, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "nadam": (adamx.nadam, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "amsgrad": (adamx.amsgrad, dict(learning_rate=0.05), dict(learning_rate=0.1)),
+    "adamw": (adamx.adamw, dict(learning_rate=0.05, weight_decay=1e-4),
+              dict(learning_rate=0.02, weight_decay=1e-4)),
+    "nadamw": (adamx.nadamw, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "radam": (adamx.radam, dict(learning_rate=0.05), dict(learning_rate=5e-3)),
+    "fused_adam": (adamx.fused_adam, dict(learning_rate=0.05), dict(learning_rate=0.02),
+                   (jnp.float32, jnp.float64)),
+    "torch SGD": (T.SGD, dict(lr=0.01, momentum=0.9, weight_decay=1e-4),
+                  dict(lr=2e-4, momentum=0.9)),
+    "torch Adagrad": (T.Adagrad, dict(lr=0.5), dict(lr=0.3)),
+    "torch RMSprop": (T.RMSprop, dict(lr=0.02), dict(lr=5e-3)),
+    "torch Adadelta": (T.Adadelta, dict(lr=1.0, eps=1e-2), dict(lr=0.3, eps=1e-3)),
+    "torch Adam": (T.Adam, dict(lr=0.05, amsgrad=True), dict(lr=0.02)),
+    "torch AdamW": (T.AdamW, dict(lr=0.05), dict(lr=0.02)),
+    "torch Adamax": (T.Adamax, dict(lr=0.05), dict(lr=0.02)),
+    "torch NAdam": (T.NAdam, dict(lr=0.05), dict(lr=0.02)),
+    "torch RAdam": (T.RAdam, dict(lr=0.05), dict(lr=5e-3)),
+    "keras SGD": (K.SGD, dict(learning_rate=0.01, momentum=0.9, weight_decay=1e-4),
+                  dict(learning_rate=2e-4, momentum=0.9)),
+    "keras RMSprop": (K.RMSprop, dict(learning_rate=0.02), dict(learning_rate=5e-3)),
+    "keras Adagrad": (K.Adagrad, dict(learning_rate=0.5), dict(learning_rate=0.3)),
+    "keras Adadelta": (K.Adadelta, dict(learning_rate=1.0, epsilon=1e-2),
+                       dict(learning_rate=0.3, epsilon=1e-3)),
+    "keras Adam": (K.Adam, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "keras AdamW": (K.AdamW, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "keras Adamax": (K.Adamax, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "keras Nadam": (K.Nadam, dict(learning_rate=0.05), dict(learning_rate=0.02)),
 }
+NAMES = list(METHODS)
+
+
+def build(name, problem="parabola", **overrides):
+  factory, parabola_args, rosenbrock_args, *_ = METHODS[name]
+  args = parabola_args if problem == "parabola" else rosenbrock_args
+  return factory(**{**args, **overrides})
+
+
+def dtypes_for(name):
+  return METHODS[name][3] if len(METHODS[name]) > 3 else ALL_DTYPES
 
 
 def parabola(p):
@@ -50,20 +99,19 @@ PROBLEMS = {
     "parabola": (parabola, [3.0, 1.0], 300, 1e-2),
     "rosenbrock": (rosenbrock, [-1.2, 1.0], 1500, 0.1),
 }
-DTYPES = [jnp.float32, jnp.bfloat16, jnp.float64]
 BFLOAT16_SLACK = 5.0  # bfloat16 has 8 bits of mantissa: allow a 5x larger final loss
+CASES = [(n, p, d) for n in NAMES for p in PROBLEMS for d in dtypes_for(n)]
 
 
 def dtypes_of(tree):
   return jax.tree.map(lambda leaf: jnp.asarray(leaf).dtype, tree)
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: jnp.dtype(d).name)
-@pytest.mark.parametrize("problem", list(PROBLEMS))
-@pytest.mark.parametrize("method", list(METHODS))
-def test_contract(method, problem, dtype):
+@pytest.mark.parametrize(("method", "problem", "dtype"), CASES,
+                         ids=[f"{n}-{p}-{jnp.dtype(d).name}" for n, p, d in CASES])
+def test_converges_keeps_dtypes_and_state_and_traces_once(method, problem, dtype):
   loss, start, steps, fraction = PROBLEMS[problem]
-  opt = METHODS[method][list(PROBLEMS).index(problem)]()
+  opt = build(method, problem)
   params = {"x": jnp.asarray(start, dtype)}
   state = opt.init(params)
   traces = []
@@ -87,3 +135,84 @@ def test_contract(method, problem, dtype):
   assert np.isfinite(final)
   slack = BFLOAT16_SLACK if dtype == jnp.bfloat16 else 1.0
   assert final <= fraction * slack * initial, f"{method} on {problem}: {initial} -> {final}"
+
+
+PARAMS = {"w": jnp.asarray([[0.5, -1.0], [2.0, 0.0]]), "b": jnp.asarray([0.1, -0.3])}
+GRADS = [jax.tree.map(lambda p, k=k: jnp.sin(p * (k + 1)) + 0.1 * k, PARAMS) for k in range(4)]
+
+
+def run(opt, grads=GRADS, params=PARAMS, **extra_args):
+  state = opt.init(params)
+  for g in grads:
+    updates, state = opt.update(g, state, params, **extra_args)
+    params = optax.apply_updates(params, updates)
+  return params, state
+
+
+def assert_trees_close(a, b, rtol=1e-12):
+  jax.tree.map(lambda x, y: np.testing.assert_allclose(x, y, rtol=rtol, atol=1e-300), a, b)
+
+
+@pytest.mark.parametrize("method", NAMES)
+def test_extra_arguments_are_accepted_and_ignored(method):
+  plain = run(build(method))
+  with_extras = run(build(method), value=jnp.asarray(3.0), loss=1.0, grad=GRADS[0])
+  assert_trees_close(with_extras, plain, rtol=0)
+
+
+def numeric(args):
+  return {k: v for k, v in args.items() if isinstance(v, float)}
+
+
+@pytest.mark.parametrize("method", NAMES)
+def test_inject_hyperparams_gives_the_same_numbers(method):
+  factory, args = METHODS[method][0], METHODS[method][1]
+  injected = optax.inject_hyperparams(factory, static_args=tuple(set(args) - set(numeric(args))))
+  with jax.numpy_dtype_promotion("standard"):  # optax's own wrapper code
+    params, state = run(injected(**args))
+  assert_trees_close(params, run(build(method))[0], rtol=1e-12)
+  assert set(numeric(args)) <= set(state.hyperparams)
+
+
+@pytest.mark.parametrize("method", NAMES)
+def test_new_state_is_interchangeable_with_the_old_inside_lax_cond(method):
+  opt = build(method)
+  state = opt.init(PARAMS)
+
+  @jax.jit
+  def maybe_step(take, state):
+    return jax.lax.cond(take, lambda s: opt.update(GRADS[0], s, PARAMS)[1], lambda s: s, state)
+
+  skipped = maybe_step(False, state)
+  taken = maybe_step(True, state)
+  assert jax.tree.structure(taken) == jax.tree.structure(state)
+  assert dtypes_of(taken) == dtypes_of(state)
+  assert_trees_close(skipped, state, rtol=0)
+
+
+def complex_parabola(z):
+  target = jnp.asarray([1 + 2j, -3 + 0.5j], z.dtype)
+  return jnp.sum(jnp.abs(z - target) ** 2)
+
+
+@pytest.mark.parametrize("dtype", [jnp.complex64, jnp.complex128], ids=["complex64", "complex128"])
+@pytest.mark.parametrize("method", NAMES)
+def test_complex_parameters(method, dtype):
+  opt = build(method)
+  z = jnp.zeros(2, dtype)
+  state = opt.init(z)
+  if method == "fused_adam":
+    with pytest.raises(TypeError, match="float32 or float64"):
+      opt.update(z, state, z)
+    return
+
+  @jax.jit
+  def step(z, state):
+    # jax.grad of a real loss is the conjugate of the descent direction.
+    updates, state = opt.update(jnp.conj(jax.grad(complex_parabola)(z)), state, z)
+    return optax.apply_updates(z, updates), state
+
+  for _ in range(300):
+    z, state = step(z, state)
+  assert z.dtype == jnp.dtype(dtype)
+  assert float(complex_parabola(z)) < 1e-2 * float(complex_parabola(jnp.zeros(2, dtype)))

@@ -20,7 +20,7 @@ import optax
 
 from adamx._combinators.parts import Parts
 from adamx._core import hyperparams as hp
-from adamx._core.lift import cast
+from adamx._core.lift import cast, mixing
 from adamx._core.transform import Transform, transform
 
 
@@ -68,7 +68,8 @@ def _combine_leaf(combine: Callable[..., jax.Array], u: Any, x: Any, y: Any) -> 
   divided component by component)."""
   d = hp.compute_dtype(jnp.result_type(x), jnp.result_type(y))
   x, y = (cast(z, d if jnp.iscomplexobj(z) else hp.real_dtype(d)) for z in (x, y))
-  return cast(combine(x, y), jnp.result_type(u))
+  with mixing(jnp.iscomplexobj(x)):
+    return cast(combine(x, y), jnp.result_type(u))
 
 
 def _safe_divide(x: jax.Array, y: jax.Array) -> jax.Array:

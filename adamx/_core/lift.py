@@ -10,6 +10,7 @@ incoming update's dtype and each new statistic to the dtype it is stored in.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,17 @@ def cast(x: jax.Array, dtype: Any) -> jax.Array:
 
 
 _UNUSED = object()
+
+
+def mixing(complex_: bool) -> Any:
+  """For a complex leaf, allow real-complex promotion inside the maths.
+
+  Every input has already been cast to one precision, so the only implicit
+  promotion left is a real hyperparameter or statistic meeting a complex
+  value of the same precision, which is exact (as Optax's ``abs_sq`` moments
+  of complex gradients).
+  """
+  return jax.numpy_dtype_promotion("standard") if complex_ else contextlib.nullcontext()
 
 
 def leafwise(
@@ -80,8 +92,9 @@ def leafwise(
     precision = hp.compute_dtype(*(x.dtype for x in arrays))
     complex_ = any(jnp.iscomplexobj(x) for x in (arrays[0], *arrays[1 + len(stats):]))
     d = precision if complex_ else hp.real_dtype(precision)
-    result = maths(*(cast(x, d) for x in arrays),
-                   **{k: hp.cast(v, hp.real_dtype(d)) for k, v in scalars.items()})
+    with mixing(complex_):
+      result = maths(*(cast(x, d) for x in arrays),
+                     **{k: hp.cast(v, hp.real_dtype(d)) for k, v in scalars.items()})
     out, *new = result if stats else (result,)
     outs.append(out if wide else cast(out, jnp.result_type(u)))
     for column, value, old in zip(new_stats, new, arrays[1:]):

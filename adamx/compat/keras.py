@@ -37,6 +37,8 @@ transformations. Passing them here raises ``ValueError``.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any
 
 from adamx._combinators.chain import chain
@@ -51,22 +53,34 @@ from adamx._primitives.moments import scale_by_update_rms
 from adamx._primitives.momentum import momentum as trace
 from adamx._primitives.scale import add_decayed_weights, identity, scale, scale_by_learning_rate
 
-_NOT_TAKEN = ("clipnorm", "clipvalue", "global_clipnorm", "use_ema",
-              "ema_overwrite_frequency", "loss_scale_factor",
-              "gradient_accumulation_steps")
+# Keras's optimizer options that are not the optimizer's maths, with Keras's defaults.
+_OPTIONS = {"clipnorm": None, "clipvalue": None, "global_clipnorm": None, "use_ema": False,
+            "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,
+            "gradient_accumulation_steps": None, "name": None}
+_NOT_TAKEN = [k for k in _OPTIONS if k not in ("ema_momentum", "name")]
 
 
-def _check_options(owner: str, options: dict[str, Any]) -> None:
-  """Rejects Keras options that are not the optimizer's maths."""
-  unknown = set(options) - {*_NOT_TAKEN, "ema_momentum", "name"}
-  if unknown:
-    raise TypeError(f"keras.optimizers.{owner}: unexpected keyword arguments {sorted(unknown)}.")
-  given = [k for k in _NOT_TAKEN if options.get(k) not in (None, False)]
-  if given:
-    raise ValueError(
-        f"keras.optimizers.{owner}: {given} are not supported; wrap the transformation with"
-        " Optax instead (optax.clip, optax.clip_by_global_norm, optax.MultiSteps, ...)."
-    )
+def _keras_options(factory: Any) -> Any:
+  """Adds Keras's other options to ``factory``'s signature as keyword-only
+  arguments (so ``optax.inject_hyperparams`` sees them) and rejects any that
+  is set: they are not the optimizer's maths."""
+  signature = inspect.signature(factory)
+  extra = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=v)
+           for k, v in _OPTIONS.items()]
+
+  @functools.wraps(factory)
+  def build(*args: Any, **kwargs: Any) -> Transform:
+    options = {k: kwargs.pop(k) for k in _OPTIONS if k in kwargs}
+    given = [k for k in _NOT_TAKEN if options.get(k) not in (None, False)]
+    if given:
+      raise ValueError(
+          f"keras.optimizers.{factory.__name__}: {given} are not supported; wrap the"
+          " transformation with Optax instead (optax.clip, optax.clip_by_global_norm,"
+          " optax.MultiSteps, ...).")
+    return factory(*args, **kwargs)
+
+  build.__signature__ = signature.replace(parameters=[*signature.parameters.values(), *extra])
+  return build
 
 
 def _rate_times(learning_rate: Any, weight_decay: Any):
@@ -78,10 +92,9 @@ def _rate_times(learning_rate: Any, weight_decay: Any):
   return rate_times_weight_decay
 
 
-def _keras(owner: str, direction: Transform, learning_rate: Any, weight_decay: Any,
-           options: dict[str, Any], *, buffer: Transform | None = None) -> Transform:
+def _keras(direction: Transform, learning_rate: Any, weight_decay: Any, *,
+           buffer: Transform | None = None) -> Transform:
   """``direction`` times the rate (then ``buffer``), with Keras's weight decay."""
-  _check_options(owner, options)
   rate = scale_by_learning_rate(learning_rate)
   if buffer is None:
     decay = [] if weight_decay is None else [add_decayed_weights(weight_decay)]
@@ -95,79 +108,83 @@ def _keras(owner: str, direction: Transform, learning_rate: Any, weight_decay: A
 
 
 @method(name="keras.optimizers.SGD")
-def SGD(learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None,
-        **options) -> Transform:
+@_keras_options
+def SGD(learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None) -> Transform:
   """``keras.optimizers.SGD``: ``m <- momentum m - lr g; w <- w + m``.
 
   With ``nesterov``: ``w <- w + momentum m - lr g``.
   """
   buffer = None if hp.is_zero(momentum) else trace(momentum, nesterov=nesterov)
-  return _keras("SGD", identity(), learning_rate, weight_decay, options, buffer=buffer)
+  return _keras(identity(), learning_rate, weight_decay, buffer=buffer)
 
 
 @method(name="keras.optimizers.RMSprop")
+@_keras_options
 def RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-            weight_decay=None, **options) -> Transform:
+            weight_decay=None) -> Transform:
   """``keras.optimizers.RMSprop``: ``lr g / sqrt(v - [E g]^2 + eps)``, eps inside.
 
   Momentum accumulates the already scaled step: ``m <- momentum m + lr g/D``.
   """
   denominator = rms(rho, epsilon, eps_in_sqrt=True, centered=centered)
   buffer = None if hp.is_zero(momentum) else trace(momentum)
-  return _keras("RMSprop", ratio(identity(), denominator), learning_rate, weight_decay,
-                options, buffer=buffer)
+  return _keras(ratio(identity(), denominator), learning_rate, weight_decay, buffer=buffer)
 
 
 @method(name="keras.optimizers.Adagrad")
+@_keras_options
 def Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
-            weight_decay=None, **options) -> Transform:
+            weight_decay=None) -> Transform:
   """``keras.optimizers.Adagrad``: ``lr g / sqrt(s + eps)``, ``s_0 = 0.1``."""
   denominator = rss_denominator(initial_accumulator_value, epsilon)
-  return _keras("Adagrad", ratio(identity(), denominator), learning_rate, weight_decay, options)
+  return _keras(ratio(identity(), denominator), learning_rate, weight_decay)
 
 
 @method(name="keras.optimizers.Adadelta")
-def Adadelta(learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None,
-             **options) -> Transform:
+@_keras_options
+def Adadelta(learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None) -> Transform:
   """``keras.optimizers.Adadelta``: Zeiler's step times ``learning_rate``."""
   direction = chain(ratio(identity(), rms(rho, epsilon, eps_in_sqrt=True, name="e_g")),
                     scale_by_update_rms(rho, epsilon, name="e_x"))
-  return _keras("Adadelta", direction, learning_rate, weight_decay, options)
+  return _keras(direction, learning_rate, weight_decay)
 
 
-def _adam(owner: str, learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay,
-          options) -> Transform:
+def _adam(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay) -> Transform:
+  """Keras's Adam: the epsilon-hat form, AMSGrad's max of the raw second moment."""
   denominator = rms_denominator(beta_2, epsilon, correction="eps", amsgrad=amsgrad)
-  return _keras(owner, ratio(first_moment(beta_1), denominator), learning_rate, weight_decay,
-                options)
+  return _keras(ratio(first_moment(beta_1), denominator), learning_rate, weight_decay)
 
 
 @method(name="keras.optimizers.Adam")
+@_keras_options
 def Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
-         weight_decay=None, **options) -> Transform:
+         weight_decay=None) -> Transform:
   """``keras.optimizers.Adam``: epsilon-hat form; ``amsgrad`` takes the max of raw ``v``."""
-  return _adam("Adam", learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, options)
+  return _adam(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay)
 
 
 @method(name="keras.optimizers.AdamW")
+@_keras_options
 def AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-          epsilon=1e-7, amsgrad=False, **options) -> Transform:
+          epsilon=1e-7, amsgrad=False) -> Transform:
   """``keras.optimizers.AdamW``: :func:`Adam` with ``weight_decay=0.004``."""
-  return _adam("AdamW", learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay, options)
+  return _adam(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay)
 
 
 @method(name="keras.optimizers.Adamax")
+@_keras_options
 def Adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-           weight_decay=None, **options) -> Transform:
+           weight_decay=None) -> Transform:
   """``keras.optimizers.Adamax``: ``lr m / ((1 - b1^t)(u + eps))``, ``u = max(b2 u, |g|)``."""
   denominator = infinity_denominator(beta_2, epsilon, eps_in_max=False)
-  return _keras("Adamax", ratio(first_moment(beta_1), denominator), learning_rate,
-                weight_decay, options)
+  return _keras(ratio(first_moment(beta_1), denominator), learning_rate,
+                weight_decay)
 
 
 @method(name="keras.optimizers.Nadam")
+@_keras_options
 def Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-          weight_decay=None, **options) -> Transform:
+          weight_decay=None) -> Transform:
   """``keras.optimizers.Nadam``: Dozat's schedule ``mu_t = b1 (1 - 0.5 * 0.96^t)``."""
   direction = scale_by_adam(beta_1, beta_2, epsilon, nesterov=True, momentum_decay=1.0)
-  return _keras("Nadam", direction, learning_rate, weight_decay, options)
+  return _keras(direction, learning_rate, weight_decay)
