@@ -8,7 +8,7 @@ from adamx._combinators.parts import Parts
 from adamx._core.transform import Transform, transform
 
 
-def chain(*transforms: optax.GradientTransformation) -> Transform:
+def chain(*args: optax.GradientTransformation) -> Transform:
   """``optax.chain`` that remembers its parts and keeps one state record.
 
   With adamx parts the state is one ``ChainState`` record holding every
@@ -16,7 +16,7 @@ def chain(*transforms: optax.GradientTransformation) -> Transform:
   is ``optax.chain``'s tuple of the parts' states. Extra keyword arguments
   reach every part.
   """
-  parts = Parts("ChainState", transforms)
+  parts = Parts("ChainState", args)
 
   def update(updates, state, params=None, **extra_args):
     new_states = []
@@ -26,4 +26,4 @@ def chain(*transforms: optax.GradientTransformation) -> Transform:
     return updates, parts.pack(new_states)
 
   return transform(parts.init, update, record=parts.record, name="chain",
-                   parts=[(None, t) for t in transforms], extra_args=True)
+                   parts=[(None, t) for t in args], extra_args=True)
