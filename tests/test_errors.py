@@ -93,3 +93,81 @@ def test_a_failed_update_leaves_the_state_usable_and_unchanged():
   jax.tree.map(np.testing.assert_array_equal, jax.tree.map(np.array, state), before)
   updates, _ = opt.update(jax.tree.map(jnp.ones_like, PARAMS), state, PARAMS)
   assert all(np.isfinite(np.asarray(u)).all() for u in jax.tree.leaves(updates))
+
+
+# Every kind of bad value a user may pass, for a probability, a rate and a
+# flag: the error names the method, the argument, the value and what is valid.
+BAD_VALUES = [
+    ("learning_rate", "1e-3", "is a str", "0.0 <= learning_rate"),
+    ("learning_rate", "abc", "is a str", "0.0 <= learning_rate"),
+    ("learning_rate", None, "is None", "0.0 <= learning_rate"),
+    ("learning_rate", True, "is a bool", "0.0 <= learning_rate"),
+    ("learning_rate", math.inf, "not finite", "0.0 <= learning_rate"),
+    ("learning_rate", -math.inf, "not finite", "0.0 <= learning_rate"),
+    ("learning_rate", 1e-3 + 0j, "not a real number", "0.0 <= learning_rate"),
+    ("learning_rate", np.array([1e-3, 2e-3]), "shape (2,)", "a scalar"),
+    ("learning_rate", jnp.array([1e-3, 2e-3]), "shape (2,)", "a scalar"),
+    ("learning_rate", [1e-3], "is a list", "0.0 <= learning_rate"),
+    ("learning_rate", lambda count: -1.0, "schedule: -1.0 at count 0", "0.0 <= learning_rate"),
+    ("b1", "0.9", "is a str", "0.0 <= b1 < 1.0"),
+    ("b1", math.nan, "not finite", "0.0 <= b1 < 1.0"),
+    ("b1", lambda count: 0.9, "takes no schedule", "0.0 <= b1 < 1.0"),
+    ("eps", None, "is None", "0.0 <= eps"),
+    ("nesterov", "yes", "is a str", "True or False"),
+    ("mu_dtype", "int8", "cannot hold a moment", "floating dtype"),
+    ("mu_dtype", jnp.int8, "cannot hold a moment", "floating dtype"),
+    ("mu_dtype", "float33", "not a dtype", "floating dtype"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "problem", "valid"), BAD_VALUES,
+                         ids=[f"{n}-{i}" for i, (n, _, _, _) in enumerate(BAD_VALUES)])
+def test_bad_values_of_every_type_are_refused_when_built(name, value, problem, valid):
+  kwargs = {"learning_rate": 1e-3, name: value}
+  with pytest.raises(adamx.InvalidHyperparameter) as error:
+    adamx.adam(**kwargs)
+  message = str(error.value)
+  assert message.startswith(f"adam: {name}=")
+  assert problem in message and valid in message
+  assert isinstance(error.value, ValueError) and isinstance(error.value, TypeError)
+
+
+@pytest.mark.parametrize("factory", [adamx.sgd, adamx.adagrad, adamx.rmsprop, adamx.adamax,
+                                     adamx.nadam, adamx.amsgrad, adamx.adamw, adamx.radam,
+                                     adamx_torch.Adam, adamx.compat.keras.Adam])
+def test_every_method_refuses_a_string_rate(factory):
+  with pytest.raises(adamx.InvalidHyperparameter, match="not a number"):
+    factory("0.1")
+
+
+def test_a_failing_schedule_is_reported_with_its_argument():
+  def broken(count):
+    raise RuntimeError("boom")
+
+  with pytest.raises(adamx.InvalidHyperparameter, match="adam: learning_rate is a schedule that fails"):
+    adamx.adam(broken)
+
+
+def test_integer_moment_dtypes_are_refused_not_silently_zeroed():
+  """int8 moments would be stored as rounded zeros: sign descent, not Adam."""
+  for kwargs in (dict(mu_dtype="int8", nu_dtype="int8"), dict(nu_dtype=jnp.int32)):
+    with pytest.raises(adamx.InvalidHyperparameter, match="cannot hold a moment"):
+      adamx.adam(1e-3, **kwargs)
+  with pytest.raises(adamx.InvalidHyperparameter, match="accumulator_dtype"):
+    adamx.sgd(0.1, momentum=0.9, accumulator_dtype=jnp.int16)
+
+
+@pytest.mark.parametrize("params", [
+    1.0, 3, np.float64(2.0), jnp.asarray(2.0), {}, [], {"a": None, "b": jnp.zeros((0, 3))},
+    [jnp.zeros(2), None, {"c": jnp.asarray(1.0)}],
+], ids=["float", "int", "numpy-scalar", "0-d", "empty-dict", "empty-list", "none-and-zero-size",
+        "nested-with-none"])
+@pytest.mark.parametrize("factory", [adamx.adam, adamx.adamw, adamx.sgd, adamx.rmsprop])
+def test_unusual_parameter_trees_work(factory, params):
+  opt = factory(0.1)
+  state = opt.init(params)
+  grads = jax.tree.map(lambda p: jnp.ones(jnp.shape(p), jnp.result_type(float)), params)
+  updates, new_state = jax.jit(opt.update)(grads, state, params)
+  assert jax.tree.structure(updates) == jax.tree.structure(grads)
+  assert jax.tree.structure(new_state) == jax.tree.structure(state)
+  assert all(bool(jnp.all(jnp.isfinite(u))) for u in jax.tree.leaves(updates))

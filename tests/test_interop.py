@@ -150,3 +150,32 @@ def test_equinox_filter_jit_loop():
   for _ in range(STEPS):
     model, state = step(model, state)
   assert loss(model) < THRESHOLD
+
+
+def test_extra_arguments_flow_through_optax_wrappers():
+  """Optax passes value=loss to every part; adamx parts ignore what they do not use."""
+  params = jnp.zeros(2, jnp.float32)
+  with jax.numpy_dtype_promotion("standard"):  # optax's own wrapper code
+    plateau = optax.chain(adamx.adam(1e-1), optax.contrib.reduce_on_plateau(patience=1))
+    state = plateau.init(params)
+    for loss in (1.0, 1.0, 1.0, 1.0):
+      updates, state = plateau.update(jnp.ones(2, jnp.float32), state, params,
+                                      value=jnp.asarray(loss))
+    assert float(state[1].scale) < 1.0  # the plateau was seen: the value reached it
+    named = optax.named_chain(("a", adamx.scale(0.5)), ("b", optax.scale(2.0)))
+    out, _ = named.update(jnp.ones(2, jnp.float32), named.init(params), loss=1.0)
+  np.testing.assert_array_equal(out, jnp.ones(2))
+
+
+def test_keras_sgd_with_momentum_and_weight_decay_has_one_learning_rate():
+  opt = adamx.compat.keras.SGD(learning_rate=0.05, momentum=0.9, weight_decay=0.01)
+  assert float(adamx.learning_rate(opt.init(jnp.zeros(2)))) == pytest.approx(0.05)
+
+
+def test_fused_adam_replace_keeps_its_step():
+  opt = adamx.fused_adam(0.1)
+  replaced = opt._replace(init=opt.init)
+  assert replaced.name == "fused_adam" and type(replaced) is type(opt)
+  params, state = replaced.step(jnp.zeros(2), jnp.ones(2), replaced.init(jnp.zeros(2)))
+  np.testing.assert_allclose(params, [-0.1, -0.1], rtol=1e-6)
+  assert repr(adamx.adam(0.1)._replace(init=opt.init)).startswith("adam(")

@@ -59,7 +59,7 @@ def _bind(owner: str, signature: inspect.Signature, args: Any, kwargs: Any):
     if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
       continue
     value, default = bound.arguments[name], parameter.default
-    hp.check(owner, name, value, None if default is parameter.empty else default)
+    hp.check(owner, name, value, default)
     if (default is parameter.empty or not _same(value, default)
         or _acts_by_default(parameter)):
       shown[name] = value

@@ -44,8 +44,8 @@ class Spec:
   def describe(self, name: str) -> str:
     left = f"{self.low} {'<' if self.low_open else '<='} " if self.low > -math.inf else ""
     right = f" {'<' if self.high_open else '<='} {self.high}" if self.high < math.inf else ""
-    kind = "a finite real number" + (" or a schedule" if self.schedule else "")
-    return f"{left}{name}{right}" if left or right else f"{name}: {kind}"
+    bounds = f"{left}{name}{right}" if left or right else f"{name} finite"
+    return bounds + (" (a number, or a schedule count -> value)" if self.schedule else "")
 
   def contains(self, value: float) -> bool:
     above = value > self.low if self.low_open else value >= self.low
@@ -82,6 +82,13 @@ SPECS: dict[str, Spec | Pair] = {
 DTYPE_ARGUMENTS = ("dtype", "mu_dtype", "nu_dtype", "accumulator_dtype")
 
 
+class _Text(str):
+  """A description shown as is in a message (no quotes)."""
+
+  def __repr__(self) -> str:
+    return str(self)
+
+
 def _fail(owner: str, name: str, value: Any, problem: str, valid: str) -> InvalidHyperparameter:
   return InvalidHyperparameter(f"{owner}: {name}={value!r} {problem}; valid: {valid}.")
 
@@ -94,10 +101,11 @@ def _check_number(owner: str, name: str, value: Any, spec: Spec, shown: Any = No
   """Checks a concrete number or 0-d array against ``spec``."""
   shown = value if shown is None else shown
   valid = spec.describe(name)
-  if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
-    kind = "None" if value is None else type(value).__name__
+  if value is None:
+    raise _fail(owner, name, shown, "is None, where a number is needed", valid)
+  if isinstance(value, (bool, np.bool_, str, bytes)):
     hint = " (numeric strings are not converted)" if isinstance(value, str) else ""
-    raise _fail(owner, name, shown, f"is a {kind}, not a number{hint}", valid)
+    raise _fail(owner, name, shown, f"is a {type(value).__name__}, not a number{hint}", valid)
   if _is_traced(value):
     return
   if isinstance(value, numbers.Number):
@@ -111,6 +119,8 @@ def _check_number(owner: str, name: str, value: Any, spec: Spec, shown: Any = No
   if array.ndim != 0:
     raise _fail(owner, name, shown, f"has shape {array.shape}; a hyperparameter is a"
                 " scalar (use jax.vmap for a batch of values)", f"a scalar with {valid}")
+  if not math.isfinite(float(array)):
+    raise _fail(owner, name, shown, "is not finite", valid)
   if not spec.contains(float(array)):
     raise _fail(owner, name, shown, "is outside the valid range", valid)
 
@@ -134,7 +144,7 @@ def check(owner: str, name: str, value: Any, default: Any) -> None:
   not checked; a schedule is checked on its value at count 0.
   """
   if value is None and default is None:
-    return
+    return  # an optional argument left out
   spec = SPECS.get(name)
   if isinstance(spec, Pair):
     if not isinstance(value, (tuple, list)) or len(value) != 2:
@@ -149,7 +159,7 @@ def check(owner: str, name: str, value: Any, default: Any) -> None:
                     spec.describe(name))
       first = _first_value(owner, name, value)
       if not _is_traced(first):
-        _check_number(owner, name, first, spec, shown=f"schedule with value {first} at count 0")
+        _check_number(owner, name, first, spec, shown=_Text(f"<schedule: {first!r} at count 0>"))
       return
     _check_number(owner, name, value, spec)
   elif isinstance(default, bool):
