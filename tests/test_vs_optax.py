@@ -2,6 +2,7 @@
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 import pytest
 
@@ -88,3 +89,23 @@ def test_adadelta_without_learning_rate_descends_where_optax_ascends():
   assert abs(descend(adamx.adadelta())) < 3.0
   with jax.numpy_dtype_promotion("standard"):
     assert abs(descend(optax.adadelta())) > 3.0
+
+
+def test_float32_agreement_with_optax_adam_and_its_cause():
+  """README: in float32 (JAX's default, x64 off) the updates agree to ~7e-6,
+  not to rounding. Optax forms 1 - b2 from the Python float but 1 - b2**t from
+  float32(b2); adamx uses the float32 b2 for both, so its first step is
+  lr * sign(g) to one rounding."""
+
+  def first_step(opt):
+    g = jnp.asarray([3.0, 1e-3, -50.0], jnp.float32)
+    return np.asarray(opt.update(g, opt.init(g))[0], np.float64)
+
+  with jax.enable_x64(False):
+    mine = first_step(adamx.adam(1.0))
+    with jax.numpy_dtype_promotion("standard"):
+      theirs = first_step(optax.adam(1.0))
+  np.testing.assert_allclose(np.abs(mine[[0, 2]]), 1.0, rtol=2 * np.finfo(np.float32).eps)
+  gap = np.sqrt((1 - np.float32(0.999)) / np.float32(1 - 0.999))  # the cause, computed
+  np.testing.assert_allclose(np.abs(theirs[[0, 2]]), gap, rtol=1e-6)
+  assert 5e-6 < relative_difference(mine[None], theirs[None]) < 1e-5
