@@ -7,6 +7,7 @@ Every name here is an Optax-compatible gradient transformation factory:
 from adamx import compat as compat
 from adamx._combinators.chain import chain as chain
 from adamx._combinators.fanout import difference as difference
+from adamx._combinators.fanout import linear as linear
 from adamx._combinators.fanout import ratio as ratio
 from adamx._core.transform import Transform as Transform
 from adamx._fast.adam import FusedAdam as FusedAdam
@@ -34,10 +35,14 @@ from adamx._core.hyperparams import InvalidHyperparameter as InvalidHyperparamet
 from adamx._primitives.corrections import bias_correct as bias_correct
 from adamx._primitives.corrections import rectify as rectify
 from adamx._primitives.elementwise import add_eps as add_eps
+from adamx._primitives.elementwise import clip as clip
 from adamx._primitives.elementwise import root as root
+from adamx._primitives.elementwise import scale_by_sign as scale_by_sign
 from adamx._primitives.elementwise import square as square
 from adamx._primitives.moments import accumulate as accumulate
+from adamx._primitives.layerwise import scale_by_trust_ratio as scale_by_trust_ratio
 from adamx._primitives.moments import infinity_moment as infinity_moment
+from adamx._primitives.moments import lag as lag
 from adamx._primitives.moments import nesterov_ema as nesterov_ema
 from adamx._primitives.moments import running_max as running_max
 from adamx._primitives.moments import scale_by_ema as scale_by_ema

@@ -39,6 +39,7 @@ ARGS = {
     "add_decayed_weights": dict(weight_decay=0.1, mask={"w": True, "b": False, "s": True}),
     "amsgrad": dict(learning_rate=1e-2),
     "chain": (),
+    "clip": dict(max_delta=0.5),
     "identity": dict(),
     "nadam": dict(learning_rate=1e-2),
     "nadamw": dict(learning_rate=1e-2),
@@ -48,6 +49,8 @@ ARGS = {
     "scale_by_adam": dict(b2=0.99),
     "scale_by_learning_rate": dict(learning_rate=0.05),
     "scale_by_rms": dict(decay=0.95),
+    "scale_by_sign": dict(),
+    "scale_by_trust_ratio": dict(min_norm=1e-3, trust_coefficient=0.5, eps=1e-6),
     "sgd": dict(learning_rate=1e-3, momentum=0.9, nesterov=True),
 }
 
@@ -122,7 +125,7 @@ def complex_difference(a, b):
 
 
 @pytest.mark.parametrize("name", [n for n in SHARED if n not in ("adadelta", "add_decayed_weights",
-                                                                  "adamw", "chain")])
+                                                                  "adamw", "chain", "clip")])
 def test_complex128_numbers_are_optax_s(name):
   grads, params = complex_problem()
   mine = run_complex(build(adamx, name), grads, params)
@@ -163,3 +166,10 @@ def test_scale_by_rms_puts_eps_inside_the_root_as_optax():
   g = jnp.asarray([1e-3])
   for opt, want in ((adamx.scale_by_rms(), 3.015), (adamx.scale_by_rms(eps_in_sqrt=False), 3.162)):
     assert float(opt.update(g, opt.init(g))[0][0]) == pytest.approx(want, abs=1e-3)
+
+
+def test_clip_refuses_complex_updates_with_a_clear_error():
+  opt = adamx.clip(1.0)
+  z = jnp.ones(2, jnp.complex64)
+  with pytest.raises(TypeError, match="clip: complex updates have no order"):
+    opt.update(z, opt.init(z))

@@ -123,3 +123,28 @@ def test_scale_by_rms_numerator_is_adam():
     ua, sa = a.update(jnp.asarray(g), sa)
     ub, sb = b.update(jnp.asarray(g), sb)
     np.testing.assert_array_equal(ua, ub)
+
+
+def test_lag_emits_the_previous_input():
+  for first_step_current, first in ((False, 0.0), (True, 5.0)):
+    t = adamx.lag(first_step_current=first_step_current)
+    state = t.init(jnp.zeros(()))
+    seen = []
+    for x in (5.0, 7.0, -1.0):
+      out, state = t.update(jnp.asarray(x), state)
+      seen.append(float(out))
+    assert seen == [first, 5.0, 7.0]
+
+
+def test_linear_combines_branches_of_the_raw_updates():
+  """u_t - u_{t-1}, 0 on the first step (Adan's gradient difference), plus 2 u_t."""
+  t = adamx.linear((3.0, adamx.identity()), (-1.0, adamx.lag(first_step_current=True)))
+  state = t.init(jnp.zeros(()))
+  seen = []
+  for x in (1.0, 4.0, 2.0):
+    out, state = t.update(jnp.asarray(x), state)
+    seen.append(float(out))
+  assert seen == [2.0, 11.0, 2.0]
+  assert repr(t) == "linear(3.0*identity(), -1.0*lag(first_step_current=True))"
+  with pytest.raises(adamx.InvalidHyperparameter, match="coefficient 1"):
+    adamx.linear((1.0, adamx.identity()), ("2", adamx.identity()))

@@ -11,7 +11,7 @@ combined leaf by leaf. That is the whole difference between
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -40,36 +40,37 @@ class DifferenceState(NamedTuple):
 
 def _fanout(
     name: str,
-    roles: tuple[str, str],
-    fallback: type,
-    combine: Callable[[jax.Array, jax.Array], jax.Array],
-    first: optax.GradientTransformation,
-    second: optax.GradientTransformation,
+    roles: Sequence[str],
+    fallback: Callable[..., Any],
+    combine: Callable[..., jax.Array],
+    branches: Sequence[optax.GradientTransformation],
 ) -> Transform:
-  parts = Parts(f"{name.capitalize()}State", (first, second), fallback)
+  parts = Parts(f"{name.capitalize()}State", branches, fallback)
 
   def update(updates, state, params=None, **extra_args):
-    (a_t, b_t), (a_s, b_s) = parts.transforms, parts.unpack(state)
-    a, a_state = a_t.update(updates, a_s, params, **extra_args)
-    b, b_state = b_t.update(updates, b_s, params, **extra_args)
+    outs, new_states = [], []
+    for branch, branch_state in zip(parts.transforms, parts.unpack(state)):
+      out, new = branch.update(updates, branch_state, params, **extra_args)
+      outs.append(out)
+      new_states.append(new)
     # Combined in float32 or wider; the result keeps the incoming updates'
     # dtype, whatever the branches used.
-    out = jax.tree.map(lambda u, x, y: _combine_leaf(combine, u, x, y), updates, a, b)
-    return out, parts.pack([a_state, b_state])
+    out = jax.tree.map(lambda u, *xs: _combine_leaf(combine, u, *xs), updates, *outs)
+    return out, parts.pack(new_states)
 
   return transform(parts.init, update, record=parts.record, name=name,
-                   parts=[(roles[0], first), (roles[1], second)], extra_args=True)
+                   parts=list(zip(roles, branches)), extra_args=True)
 
 
-def _combine_leaf(combine: Callable[..., jax.Array], u: Any, x: Any, y: Any) -> jax.Array:
-  """``combine(x, y)`` in float32 or wider, cast to the incoming update's dtype.
+def _combine_leaf(combine: Callable[..., jax.Array], u: Any, *xs: Any) -> jax.Array:
+  """``combine(*xs)`` in float32 or wider, cast to the incoming update's dtype.
 
   A real branch stays real (a complex numerator over a real denominator is
   divided component by component)."""
-  d = hp.compute_dtype(jnp.result_type(x), jnp.result_type(y))
-  x, y = (cast(z, d if jnp.iscomplexobj(z) else hp.real_dtype(d)) for z in (x, y))
-  with mixing(jnp.iscomplexobj(x)):
-    return cast(combine(x, y), jnp.result_type(u))
+  d = hp.compute_dtype(*(jnp.result_type(x) for x in xs))
+  xs = [cast(x, d if jnp.iscomplexobj(x) else hp.real_dtype(d)) for x in xs]
+  with mixing(any(jnp.iscomplexobj(x) for x in xs)):
+    return cast(combine(*xs), jnp.result_type(u))
 
 
 def _safe_divide(x: jax.Array, y: jax.Array) -> jax.Array:
@@ -96,7 +97,7 @@ def ratio(
       (e.g. ``chain(square(), scale_by_ema(b2, name="nu"), root(), add_eps(eps))``).
   """
   return _fanout("ratio", ("numerator", "denominator"), RatioState, _safe_divide,
-                 numerator, denominator)
+                 (numerator, denominator))
 
 
 def difference(
@@ -108,5 +109,31 @@ def difference(
   Used for a centered second moment: ``E[g^2] - E[g]^2``.
   """
   return _fanout("difference", ("minuend", "subtrahend"), DifferenceState, _subtract,
-                 minuend, subtrahend)
+                 (minuend, subtrahend))
+
+
+def linear(*terms: tuple[Any, optax.GradientTransformation]) -> Transform:
+  """A linear combination of branches; every branch sees the raw updates.
+
+  .. math::  u \\mapsto \\sum_i c_i\\, T_i(u)
+
+  ``linear((1.0, identity()), (-1.0, lag()))`` is :math:`u_t - u_{t-1}`;
+  AdEMAMix's numerator is ``linear((1.0, fast_ema), (alpha, slow_ema))``.
+
+  Args:
+    *terms: ``(coefficient, branch)`` pairs; a coefficient is a finite real
+      number or a 0-d array (traced under ``vmap``).
+  """
+  for i, (c, _) in enumerate(terms):
+    hp.check_number("linear", f"coefficient {i}", c, hp.REAL)
+  coefficients = [c for c, _ in terms]
+
+  def combine(*xs):
+    total = xs[0] * hp.cast(coefficients[0], hp.real_dtype(xs[0].dtype))
+    for c, x in zip(coefficients[1:], xs[1:]):
+      total = total + x * hp.cast(c, hp.real_dtype(x.dtype))
+    return total
+
+  return _fanout("linear", [f"{c!r}*" for c in coefficients], lambda *s: tuple(s), combine,
+                 [t for _, t in terms])
 

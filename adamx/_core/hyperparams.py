@@ -78,6 +78,7 @@ SPECS: dict[str, Spec | Pair] = {
     "threshold": Spec(4.0),
     "power": Spec(0.0, low_open=True),
     "step_size": REAL,
+    **dict.fromkeys(("max_delta", "min_norm", "trust_coefficient"), NONNEGATIVE),
 }
 DTYPE_ARGUMENTS = ("dtype", "mu_dtype", "nu_dtype", "accumulator_dtype")
 
@@ -97,7 +98,7 @@ def _is_traced(value: Any) -> bool:
   return isinstance(value, jax.core.Tracer)
 
 
-def _check_number(owner: str, name: str, value: Any, spec: Spec, shown: Any = None) -> None:
+def check_number(owner: str, name: str, value: Any, spec: Spec, shown: Any = None) -> None:
   """Checks a concrete number or 0-d array against ``spec``."""
   shown = value if shown is None else shown
   valid = spec.describe(name)
@@ -150,7 +151,7 @@ def check(owner: str, name: str, value: Any, default: Any) -> None:
     if not isinstance(value, (tuple, list)) or len(value) != 2:
       raise _fail(owner, name, value, "is not a pair", f"({spec.names[0]}, {spec.names[1]})")
     for inner, item in zip(spec.names, value):
-      _check_number(owner, inner, item, spec.spec, shown=item)
+      check_number(owner, inner, item, spec.spec, shown=item)
     return
   if spec is not None:
     if callable(value) and not isinstance(value, jax.Array):
@@ -159,9 +160,9 @@ def check(owner: str, name: str, value: Any, default: Any) -> None:
                     spec.describe(name))
       first = _first_value(owner, name, value)
       if not _is_traced(first):
-        _check_number(owner, name, first, spec, shown=_Text(f"<schedule: {first!r} at count 0>"))
+        check_number(owner, name, first, spec, shown=_Text(f"<schedule: {first!r} at count 0>"))
       return
-    _check_number(owner, name, value, spec)
+    check_number(owner, name, value, spec)
   elif isinstance(default, bool):
     if not isinstance(value, (bool, np.bool_)):
       raise _fail(owner, name, value, f"is a {type(value).__name__}", "True or False")

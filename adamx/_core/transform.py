@@ -107,6 +107,13 @@ def _format_value(value: Any) -> str:
   return repr(value)
 
 
+def _prefix(role: str | None) -> str:
+  """``numerator=`` for a role; a coefficient (``"0.5*"``) is written as is."""
+  if not role:
+    return ""
+  return role if role.endswith("*") else f"{role}="
+
+
 def _render(t: Any, indent: int) -> str:
   if not isinstance(t, Transform):
     return f"<optax {type(t).__name__}>"
@@ -116,15 +123,10 @@ def _render(t: Any, indent: int) -> str:
     return head
   if t.parts[0][0] == "=":
     return f"{head} = {_render(t.parts[0][1], indent)}"
-  flat = ", ".join(
-      (f"{role}=" if role else "") + _render(p, 0) for role, p in t.parts
-  )
+  flat = ", ".join(_prefix(role) + _render(p, 0) for role, p in t.parts)
   one_line = f"{t.name}({flat})"
   if "\n" not in one_line and indent + len(one_line) <= _LINE_WIDTH:
     return one_line
   pad = " " * (indent + 2)
-  lines = [
-      pad + (f"{role}=" if role else "") + _render(p, indent + 2) + ","
-      for role, p in t.parts
-  ]
+  lines = [pad + _prefix(role) + _render(p, indent + 2) + "," for role, p in t.parts]
   return f"{t.name}(\n" + "\n".join(lines) + "\n" + " " * indent + ")"

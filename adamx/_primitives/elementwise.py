@@ -1,8 +1,9 @@
-"""Stateless maps that turn a statistic into a denominator: square, root, eps.
+"""Stateless elementwise maps: the denominator parts (square, root, eps), sign and clip.
 
-Each computes and emits in float32 or wider (``wide``): the denominator
-keeps that precision until the fan-out divides by it, so float16 squares do
-not underflow and eps is not flushed to zero.
+The denominator parts compute and emit in float32 or wider (``wide``): the
+denominator keeps that precision until the fan-out divides by it, so
+float16 squares do not underflow and eps is not flushed to zero. Sign and
+clip emit in the incoming updates' dtype.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ def abs_sq(u: jax.Array) -> jax.Array:
   return jnp.real(jnp.conj(u) * u) if jnp.iscomplexobj(u) else jnp.square(u)
 
 
-def _stateless(owner: str, maths, **scalars) -> Transform:
+def _stateless(owner: str, maths, *, wide: bool, **scalars) -> Transform:
   def update(updates, state, params=None):
     del params
-    return leafwise(owner, maths, updates, wide=True, **scalars)[0], state
+    return leafwise(owner, maths, updates, wide=wide, **scalars)[0], state
 
   return transform(lambda params: EmptyState(), update, record=EmptyState)
 
@@ -37,7 +38,7 @@ def square() -> Transform:
   The head of every second-moment branch. For complex updates it is
   :math:`\\bar u u` (real), as Optax's moments of complex gradients.
   """
-  return _stateless("square", abs_sq)
+  return _stateless("square", abs_sq, wide=True)
 
 
 @primitive
@@ -48,10 +49,37 @@ def root(eps: hp.Scalar = 0.0) -> Transform:
   root is then 0 instead of NaN (where eps covers the rounding, the result
   is the plain :math:`\\sqrt{u + \\epsilon}`, as Optax's).
   """
-  return _stateless("root", lambda u, *, eps: jnp.sqrt(jnp.maximum(u + eps, 0)), eps=eps)
+  return _stateless("root", lambda u, *, eps: jnp.sqrt(jnp.maximum(u + eps, 0)), wide=True,
+                   eps=eps)
 
 
 @primitive
 def add_eps(eps: hp.Scalar) -> Transform:
   """:math:`u \\mapsto u + \\epsilon`, in float32 or wider (eps outside the root)."""
-  return _stateless("add_eps", lambda u, *, eps: u + eps, eps=eps)
+  return _stateless("add_eps", lambda u, *, eps: u + eps, wide=True, eps=eps)
+
+
+@primitive
+def scale_by_sign() -> Transform:
+  """:math:`u \\mapsto \\operatorname{sign}(u)` (0 at 0), as ``optax.scale_by_sign``.
+
+  The direction of signSGD, Signum and Lion (Bernstein et al., 2018; Chen et al., 2023).
+  """
+  return _stateless("scale_by_sign", jnp.sign, wide=False)
+
+
+@primitive
+def clip(max_delta: hp.Scalar) -> Transform:
+  """:math:`u \\mapsto \\min(\\max(u, -c), c)`, elementwise, as ``optax.clip``.
+
+  Complex updates have no order and are refused (clip the norm instead:
+  ``optax.clip_by_global_norm``).
+  """
+
+  def clipped(u, *, c):
+    if jnp.iscomplexobj(u):
+      raise TypeError("clip: complex updates have no order and cannot be clipped"
+                      " elementwise; clip their norm (optax.clip_by_global_norm) instead.")
+    return jnp.clip(u, -c, c)
+
+  return _stateless("clip", clipped, wide=False, c=max_delta)

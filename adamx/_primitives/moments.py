@@ -181,3 +181,20 @@ def scale_by_update_rms(decay: hp.Scalar, eps: hp.Scalar = 1e-6, *, dtype: Any =
     return delta, rho * n + (1 - rho) * abs_sq(delta)
 
   return statistic("scale_by_update_rms", unit_correct, name, 0.0, dtype, rho=decay, eps=eps)
+
+
+@primitive
+def lag(*, first_step_current: bool = False, dtype: Any = None, name: str = "previous") -> Transform:
+  """The previous input: emits :math:`u_{t-1}` and keeps :math:`u_t`.
+
+  On the first step it emits 0, or with ``first_step_current`` the current
+  input (so that ``linear((1.0, identity()), (-1.0, lag(first_step_current=True)))``
+  is Adan's gradient difference, 0 on the first step). State: ``count``;
+  the last input under ``name``.
+  """
+
+  def previous(u, prev, *, t):
+    first = u if first_step_current else jnp.zeros_like(u)
+    return jnp.where(t == 0, first, prev), u
+
+  return statistic("lag", previous, name, 0.0, dtype, counted=True)
