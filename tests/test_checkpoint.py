@@ -9,9 +9,13 @@ import orbax.checkpoint as ocp
 import pytest
 
 import adamx
+from tests.methods import METHODS, build
 
+# Every method of the table, plus states with schedules, bfloat16 moments and wrappers.
 OPTIMIZERS = {
-    "adam": lambda: adamx.adam(optax.cosine_decay_schedule(0.1, 20), mu_dtype=jnp.bfloat16),
+    **{name: (lambda name=name: build(name)) for name in METHODS},
+    "adam schedule bf16": lambda: adamx.adam(optax.cosine_decay_schedule(0.1, 20),
+                                             mu_dtype=jnp.bfloat16),
     "nadam dozat": lambda: adamx.nadam(0.05, momentum_decay=0.004),
     "rmsprop centered": lambda: adamx.rmsprop(0.01, centered=True, momentum=0.9),
     "chain+MultiSteps": lambda: optax.MultiSteps(
@@ -56,7 +60,7 @@ def test_flax_serialization_round_trip_and_resume(name):
   assert_identical(resumed, straight)
 
 
-@pytest.mark.parametrize("name", ["adam", "chain+MultiSteps"])
+@pytest.mark.parametrize("name", ["adam schedule bf16", "chain+MultiSteps"])
 def test_orbax_round_trip_and_resume(name, tmp_path):
   opt = OPTIMIZERS[name]()
   with jax.numpy_dtype_promotion("standard"):

@@ -4,47 +4,50 @@ One table: every method x every numeric hyperparameter. Each row gives two
 values of the hyperparameter; the other arguments are fixed per method.
 """
 
+import inspect
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import adamx
+from tests.methods import METHODS, dtypes_for
 from tests.trajectories import relative_difference, scan_path
 
 STEPS = 8
 SHAPES = {"w": (2, 3)}
 
-LR = (0.1, 0.05)
-PROB = (0.9, 0.7)
-EPS = (1e-8, 1e-3)
-ADAM_FAMILY = {"learning_rate": LR, "b1": PROB, "b2": (0.999, 0.99), "eps": EPS,
-               "eps_root": (0.0, 1e-4)}
+# Two values for each hyperparameter name; every method of tests/methods.py
+# that takes the name gets a row, so a new method is covered by entering it there.
+VALUES = {
+    **dict.fromkeys(("learning_rate", "lr"), (0.1, 0.05)),
+    **dict.fromkeys(("b1", "beta_1", "decay", "rho", "alpha", "momentum"), (0.9, 0.7)),
+    **dict.fromkeys(("b2", "beta_2"), (0.999, 0.99)),
+    **dict.fromkeys(("eps", "epsilon"), (1e-8, 1e-3)),
+    "eps_root": (0.0, 1e-4),
+    "weight_decay": (1e-4, 0.1),
+    "initial_accumulator_value": (0.1, 0.5),
+    "initial_scale": (0.0, 0.5),
+    "momentum_decay": (0.004, 0.5),
+    "threshold": (5.0, 6.0),
+    "dampening": (0.1, 0.5),
+    "lr_decay": (0.0, 0.5),
+}
+# Fixed arguments that make every row act within STEPS steps: RAdam's variance
+# becomes tractable (rho_t >= 5) only with a small b2.
+FIXED = {"radam": {"b2": 0.9}, "sgd": {"momentum": 0.9}}
+
+
+def rows_for(method):
+  factory = METHODS[method][0]
+  return {name: VALUES[name] for name in inspect.signature(factory).parameters if name in VALUES}
+
+
 # method: (factory, fixed arguments, {hyperparameter: (value, other value)})
 TABLE = {
-    "sgd": (adamx.sgd, {"learning_rate": 0.1, "momentum": 0.9},
-            {"learning_rate": LR, "momentum": PROB, "dampening": (0.1, 0.5)}),
-    "adagrad": (adamx.adagrad, {"learning_rate": 0.1},
-                {"learning_rate": LR, "initial_accumulator_value": (0.1, 0.5), "eps": EPS}),
-    "rmsprop": (adamx.rmsprop, {"learning_rate": 0.05, "momentum": 0.9},
-                {"learning_rate": LR, "decay": PROB, "eps": EPS, "initial_scale": (0.0, 0.5),
-                 "momentum": PROB}),
-    "adadelta": (adamx.adadelta, {"learning_rate": 1.0},
-                 {"learning_rate": (1.0, 0.5), "rho": PROB, "eps": (1e-6, 1e-3),
-                  "weight_decay": (0.01, 0.1)}),
-    "adam": (adamx.adam, {"learning_rate": 0.1}, ADAM_FAMILY),
-    "adamax": (adamx.adamax, {"learning_rate": 0.1},
-               {k: ADAM_FAMILY[k] for k in ("learning_rate", "b1", "b2", "eps")}),
-    "nadam": (adamx.nadam, {"learning_rate": 0.1},
-              {**ADAM_FAMILY, "momentum_decay": (0.004, 0.5)}),
-    "amsgrad": (adamx.amsgrad, {"learning_rate": 0.1}, ADAM_FAMILY),
-    "adamw": (adamx.adamw, {"learning_rate": 0.1},
-              {**ADAM_FAMILY, "weight_decay": (1e-4, 0.1)}),
-    "nadamw": (adamx.nadamw, {"learning_rate": 0.1},
-               {**ADAM_FAMILY, "weight_decay": (1e-4, 0.1)}),
-    # b2=0.9: the variance becomes tractable (rho_t >= 5) within the 8 steps.
-    "radam": (adamx.radam, {"learning_rate": 0.1, "b2": 0.9},
-              {**ADAM_FAMILY, "threshold": (5.0, 6.0)}),
+    method: (METHODS[method][0], {**METHODS[method][1], **FIXED.get(method, {})}, rows_for(method))
+    for method in METHODS if jnp.bfloat16 in dtypes_for(method)
 }
 ROWS = [(m, h) for m, (_, _, hps) in TABLE.items() for h in hps]
 IDS = [f"{m}-{h}" for m, h in ROWS]

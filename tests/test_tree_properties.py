@@ -2,7 +2,7 @@
 
 Trees nest dicts, lists and tuples, with ``None``, 0-d and zero-size leaves,
 and each leaf has its own dtype (float16, bfloat16, float32, float64,
-complex64). For every method of the contract table (the fused path takes
+complex64). For every method of the table in tests/methods.py (the fused path takes
 float32/float64 only and has its own tests):
 
 * ``jax.jit`` equals eager execution (to a few roundings of the leaf's dtype);
@@ -17,9 +17,10 @@ import jax.numpy as jnp
 import numpy as np
 from hypothesis import given, settings
 
-from tests.test_contract import METHODS, build
+from tests.methods import METHODS, build, dtypes_for
 
-NAMES = [n for n in METHODS if n != "fused_adam"]
+# Every method that takes all parameter dtypes (the fused path has its own tests).
+NAMES = [n for n in METHODS if jnp.bfloat16 in dtypes_for(n)]
 DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64, jnp.complex64]
 # Relative agreement of jit and eager, by leaf dtype: XLA fuses multiply-adds
 # under jit that eager execution rounds separately.
