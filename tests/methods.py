@@ -7,16 +7,36 @@ test_hyperparams_as_data.py, test_checkpoint.py and sharding_checks.py.
 """
 
 import jax.numpy as jnp
+import optax
 
 import adamx
 from adamx.compat import keras as K
 from adamx.compat import torch as T
 
+
+def cautious_adamw(learning_rate, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-4):
+  """C-AdamW (Liang et al. 2024): the mask acts on Adam's direction, not on the decay."""
+  return adamx.chain(adamx.cautious(adamx.scale_by_adam(b1, b2, eps)),
+                     adamx.add_decayed_weights(weight_decay),
+                     adamx.scale_by_learning_rate(learning_rate))
+
+
+def cautious_sgd(learning_rate, momentum=0.9):
+  """C-SGD with heavy-ball momentum."""
+  return adamx.chain(adamx.cautious(adamx.momentum(momentum)),
+                     adamx.scale_by_learning_rate(learning_rate))
+
+
+def mars_lion(learning_rate, b1=0.9, gamma=0.025, weight_decay=0.0):
+  """MARS with Lion's direction (its b2 and eps do not act there)."""
+  return adamx.mars(learning_rate, b1=b1, gamma=gamma, weight_decay=weight_decay, variant="lion")
+
 ALL_DTYPES = (jnp.float32, jnp.bfloat16, jnp.float64)
 
 # name -> (factory, arguments on the parabola, arguments on Rosenbrock[, options]).
 # Options: "dtypes" (default all three), "elementwise" (default True: its update of a
-# sharded parameter needs no communication).
+# sharded parameter needs no communication), "complex" (default True: it takes complex
+# parameters; False: it refuses them with a TypeError), "sharded" (default True).
 # RAdam's warm-up steps are lr * m_hat, unnormalised, so Rosenbrock (|g| ~ 200)
 # needs a small lr.
 METHODS = {
@@ -40,8 +60,47 @@ METHODS = {
               dict(learning_rate=0.02, weight_decay=1e-4)),
     "nadamw": (adamx.nadamw, dict(learning_rate=0.05), dict(learning_rate=0.02)),
     "radam": (adamx.radam, dict(learning_rate=0.05), dict(learning_rate=5e-3)),
+    "sign_sgd": (adamx.sign_sgd, dict(learning_rate=0.02),
+                 dict(learning_rate=optax.exponential_decay(0.01, 1000, 0.1))),
+    "signum": (adamx.signum, dict(learning_rate=0.02),
+               dict(learning_rate=optax.exponential_decay(0.01, 500, 0.1))),
+    "lion": (adamx.lion, dict(learning_rate=0.02, b2=0.9),
+             dict(learning_rate=optax.exponential_decay(0.01, 500, 0.1))),
+    "lars": (adamx.lars, dict(learning_rate=10.0), dict(learning_rate=1.0), dict(elementwise=False)),
+    "lamb": (adamx.lamb, dict(learning_rate=0.05), dict(learning_rate=0.02), dict(elementwise=False)),
+    "fromage": (adamx.fromage, dict(learning_rate=0.05, min_norm=0.0), dict(learning_rate=0.01),
+                dict(elementwise=False)),
+    "novograd": (adamx.novograd, dict(learning_rate=0.05), dict(learning_rate=0.01),
+                 dict(elementwise=False)),
+    "adabelief": (adamx.adabelief, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "yogi": (adamx.yogi, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "adamaxw": (adamx.adamaxw, dict(learning_rate=0.05), dict(learning_rate=0.05)),
+    "acprop": (adamx.acprop, dict(learning_rate=0.02), dict(learning_rate=1e-2)),
+    "adopt": (adamx.adopt, dict(learning_rate=0.05), dict(learning_rate=0.1), dict(complex=False)),
+    "madgrad": (adamx.madgrad, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "sophia": (adamx.sophia, dict(learning_rate=0.05, hessian_diagonal_fn=adamx.square()),
+               dict(learning_rate=0.02, hessian_diagonal_fn=adamx.square()), dict(complex=False)),
+    "optimistic_gradient_descent": (adamx.optimistic_gradient_descent, dict(learning_rate=0.02),
+                                    dict(learning_rate=1e-3)),
+    "optimistic_adam": (adamx.optimistic_adam, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "optimistic_adam_v2": (adamx.optimistic_adam_v2, dict(learning_rate=0.05),
+                           dict(learning_rate=0.02)),
+    "adan": (adamx.adan, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "ademamix": (adamx.ademamix, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "simplified_ademamix": (adamx.simplified_ademamix, dict(learning_rate=0.01, b1=0.9),
+                            dict(learning_rate=1e-3)),
+    "mars": (adamx.mars, dict(learning_rate=0.05), dict(learning_rate=0.02), dict(elementwise=False)),
+    "mars lion": (mars_lion, dict(learning_rate=0.02), dict(learning_rate=0.01),
+                  dict(elementwise=False)),
+    "adam_mini": (adamx.adam_mini, dict(learning_rate=0.05), dict(learning_rate=0.02),
+                  dict(elementwise=False)),
+    "laprop": (adamx.laprop, dict(learning_rate=0.05), dict(learning_rate=0.02)),
+    "cautious adamw": (cautious_adamw, dict(learning_rate=0.05), dict(learning_rate=0.02),
+                       dict(elementwise=False, complex=False)),
+    "cautious sgd momentum": (cautious_sgd, dict(learning_rate=0.01), dict(learning_rate=2e-4),
+                              dict(elementwise=False, complex=False)),
     "fused_adam": (adamx.fused_adam, dict(learning_rate=0.05), dict(learning_rate=0.02),
-                   dict(dtypes=(jnp.float32, jnp.float64), sharded=False)),
+                   dict(dtypes=(jnp.float32, jnp.float64), sharded=False, complex=False)),
     "torch SGD": (T.SGD, dict(lr=0.01, momentum=0.9, weight_decay=1e-4),
                   dict(lr=2e-4, momentum=0.9)),
     "torch Adagrad": (T.Adagrad, dict(lr=0.5), dict(lr=0.3)),
@@ -85,6 +144,11 @@ def dtypes_for(name):
 def elementwise(name):
   """Its update of a sharded parameter needs no communication."""
   return option(name, "elementwise", True)
+
+
+def takes_complex(name):
+  """It takes complex parameters (else it refuses them with a TypeError)."""
+  return option(name, "complex", True)
 
 
 def shardable(name):

@@ -25,7 +25,8 @@ VALUES = {
     **dict.fromkeys(("b1", "beta_1", "decay", "rho", "alpha", "momentum"), (0.9, 0.7)),
     **dict.fromkeys(("b2", "beta_2"), (0.999, 0.99)),
     **dict.fromkeys(("eps", "epsilon"), (1e-8, 1e-3)),
-    "eps_root": (0.0, 1e-4),
+    "eps_root": (0.0, 1e-2),
+    "gamma": (0.025, 0.5),
     "weight_decay": (1e-4, 0.1),
     "initial_accumulator_value": (0.1, 0.5),
     "initial_scale": (0.0, 0.5),
@@ -36,7 +37,8 @@ VALUES = {
 }
 # Fixed arguments that make every row act within STEPS steps: RAdam's variance
 # becomes tractable (rho_t >= 5) only with a small b2.
-FIXED = {"radam": {"b2": 0.9}, "sgd": {"momentum": 0.9}}
+FIXED = {"radam": {"b2": 0.9}, "sgd": {"momentum": 0.9}, "adopt": {"use_clipping": False},
+         "sophia": {"update_interval": 2, "gamma": 1.0}}
 
 
 def rows_for(method):

@@ -51,7 +51,8 @@ def _acts_by_default(parameter: inspect.Parameter) -> bool:
              for x in numbers)
 
 
-def _bind(owner: str, signature: inspect.Signature, args: Any, kwargs: Any):
+def _bind(owner: str, signature: inspect.Signature, args: Any, kwargs: Any,
+          specs: dict[str, Any] | None):
   bound = signature.bind(*args, **kwargs)
   bound.apply_defaults()
   shown = {}
@@ -59,19 +60,20 @@ def _bind(owner: str, signature: inspect.Signature, args: Any, kwargs: Any):
     if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
       continue
     value, default = bound.arguments[name], parameter.default
-    hp.check(owner, name, value, default)
+    hp.check(owner, name, value, default, specs)
     if (default is parameter.empty or not _same(value, default)
         or _acts_by_default(parameter)):
       shown[name] = value
   return bound, shown
 
 
-def _declare(factory: F, label: Callable[[str, Any, dict[str, Any]], Any], name: str) -> F:
+def _declare(factory: F, label: Callable[[str, Any, dict[str, Any]], Any], name: str,
+             specs: dict[str, Any] | None = None) -> F:
   signature = inspect.signature(factory)
 
   @functools.wraps(factory)
   def build(*args: Any, **kwargs: Any) -> Any:
-    bound, shown = _bind(name, signature, args, kwargs)
+    bound, shown = _bind(name, signature, args, kwargs, specs)
     return label(name, factory(*bound.args, **bound.kwargs), shown)
 
   return build  # type: ignore[return-value]
@@ -87,13 +89,15 @@ def primitive(factory: F) -> F:
   return _declare(factory, _label_primitive, factory.__name__)
 
 
-def method(factory: F | None = None, *, name: str | None = None) -> Any:
+def method(factory: F | None = None, *, name: str | None = None,
+           specs: dict[str, Any] | None = None) -> Any:
   """Declares a method: checked arguments, the composition labelled ``name``
-  (default: the function's name), its state record named after it."""
+  (default: the function's name), its state record named after it.
+  ``specs`` overrides the table for an argument whose meaning is local to it."""
   if factory is None:
-    return functools.partial(method, name=name)
+    return functools.partial(method, name=name, specs=specs)
   return _declare(factory, lambda n, recipe, shown: named(n, recipe, **shown),
-                  name or factory.__name__)
+                  name or factory.__name__, specs)
 
 
 def arrangement(factory: F) -> F:

@@ -68,19 +68,29 @@ REAL = Spec()
 
 # The one table: argument name -> what it accepts, for every factory.
 SPECS: dict[str, Spec | Pair] = {
-    **dict.fromkeys(("decay", "b1", "b2", "rho", "momentum", "alpha", "beta_1", "beta_2"), DECAY),
+    **dict.fromkeys(("decay", "b1", "b2", "rho", "momentum", "beta_1", "beta_2"), DECAY),
+    "alpha": RATE,  # a mixing weight (OGD, AdEMAMix); torch RMSprop's alpha is a decay
     **dict.fromkeys(
         ("eps", "epsilon", "eps_root", "initial_value", "initial_scale",
          "initial_accumulator_value", "momentum_decay", "lr_decay"), NONNEGATIVE),
     **dict.fromkeys(("learning_rate", "lr", "weight_decay"), RATE),
     "betas": Pair(("b1", "b2"), DECAY),
+    **dict.fromkeys(("beta", "optimism"), RATE),
+    "b3": Spec(0.0, 1.0, high_open=True, schedule=True),
     "dampening": Spec(0.0, 1.0),
     "threshold": Spec(4.0),
     "power": Spec(0.0, low_open=True),
     "step_size": REAL,
-    **dict.fromkeys(("max_delta", "min_norm", "trust_coefficient"), NONNEGATIVE),
+    "interpolation": Spec(0.0, 1.0),
+    **dict.fromkeys(("max_delta", "min_norm", "trust_coefficient", "gamma", "max_norm"),
+                    NONNEGATIVE),
+    "update_interval": Spec(1.0),
+    "step_size_fn": Spec(schedule=True),
+    "decay_fn": Spec(0.0, 1.0, high_open=True, schedule=True),
 }
 DTYPE_ARGUMENTS = ("dtype", "mu_dtype", "nu_dtype", "accumulator_dtype")
+# A mask is a bool, a tree of bools or a function of the parameters (as Optax's).
+MASK_ARGUMENTS = ("mask", "weight_decay_mask", "trust_ratio_mask")
 
 
 class _Text(str):
@@ -100,6 +110,8 @@ def _is_traced(value: Any) -> bool:
 
 def check_number(owner: str, name: str, value: Any, spec: Spec, shown: Any = None) -> None:
   """Checks a concrete number or 0-d array against ``spec``."""
+  if isinstance(value, OneMinus):
+    return  # built from a hyperparameter that was checked itself
   shown = value if shown is None else shown
   valid = spec.describe(name)
   if value is None:
@@ -136,17 +148,19 @@ def _first_value(owner: str, name: str, schedule: Callable[..., Any]) -> Any:
         f"{owner}: {name} is a schedule that fails at count 0: {error!r}") from error
 
 
-def check(owner: str, name: str, value: Any, default: Any) -> None:
+def check(owner: str, name: str, value: Any, default: Any,
+          specs: dict[str, Spec | Pair] | None = None) -> None:
   """Raises :class:`InvalidHyperparameter` if ``value`` is not valid for ``name``.
 
   What is valid comes from the name: :data:`SPECS` for numbers, a bool for an
   argument whose default is a bool, ``None`` or a floating dtype for a dtype
   argument, and ``None`` wherever the default is ``None``. Traced values are
-  not checked; a schedule is checked on its value at count 0.
+  not checked; a schedule is checked on its value at count 0. ``specs``
+  overrides the table for one factory (a name whose meaning is local).
   """
   if value is None and default is None:
     return  # an optional argument left out
-  spec = SPECS.get(name)
+  spec = (specs or {}).get(name, SPECS.get(name))
   if isinstance(spec, Pair):
     if not isinstance(value, (tuple, list)) or len(value) != 2:
       raise _fail(owner, name, value, "is not a pair", f"({spec.names[0]}, {spec.names[1]})")
@@ -163,6 +177,8 @@ def check(owner: str, name: str, value: Any, default: Any) -> None:
         check_number(owner, name, first, spec, shown=_Text(f"<schedule: {first!r} at count 0>"))
       return
     check_number(owner, name, value, spec)
+  elif name in MASK_ARGUMENTS:
+    return
   elif isinstance(default, bool):
     if not isinstance(value, (bool, np.bool_)):
       raise _fail(owner, name, value, f"is a {type(value).__name__}", "True or False")
@@ -232,4 +248,17 @@ def evaluate(value: ScalarOrSchedule, count: jax.Array) -> Any:
 
 def cast(value: Any, dtype: Any) -> jax.Array:
   """A hyperparameter as an array of ``dtype`` (Python floats exactly)."""
+  if isinstance(value, OneMinus):
+    return 1 - cast(value.value, dtype)
   return jnp.asarray(value, dtype=dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class OneMinus:
+  """:math:`1 - x`, formed in the dtype it is cast to (like every other use of
+  ``x``), so a Python float and a float32 array of ``x`` give the same bits."""
+
+  value: Any
+
+  def __repr__(self) -> str:
+    return f"(1 - {self.value!r})"

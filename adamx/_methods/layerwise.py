@@ -7,10 +7,8 @@ divides the gradient by the RMS of its leaf's norm (``layer_second_moment``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import jax
 import optax
 
 from adamx._combinators.chain import chain
@@ -22,7 +20,7 @@ from adamx._methods.arrangements import scale_by_adam
 from adamx._primitives.elementwise import add_eps, root
 from adamx._primitives.layerwise import scale_by_trust_ratio
 from adamx._primitives.momentum import momentum as trace
-from adamx._primitives.norms import layer_second_moment
+from adamx._primitives.norms import layer_second_moment, retract
 from adamx._primitives.scale import add_decayed_weights, identity, scale_by_learning_rate
 
 
@@ -56,8 +54,11 @@ def lars(
            scale_by_learning_rate(lr), momentum(momentum, nesterov, name="trace"))
 
   State ``LarsState``: ``count``, ``learning_rate``, ``trace`` (:math:`-v`).
-  With a ``trust_ratio_mask`` other than ``True`` the trust ratio is wrapped
-  in ``optax.masked``, and the state takes Optax's tuple layout.
+  ``trust_ratio_mask=False`` leaves the trust ratio out; a tree or a
+  function wraps it in ``optax.masked`` (the state then takes Optax's tuple
+  layout). The two masks are checked as booleans for now (their default is
+  ``True``), so they take ``True`` or ``False``; Optax also takes a tree or
+  a function.
 
   Paper: eq. 6 divides by :math:`\\|g_t\\| + \\beta\\|w_{t-1}\\|`; Optax (and
   this) by :math:`\\|g_t + \\beta w_{t-1}\\|`. They agree for
@@ -65,10 +66,12 @@ def lars(
 
   Reproduces exactly: ``optax.lars`` with the same arguments.
   """
-  trust = scale_by_trust_ratio(trust_coefficient=trust_coefficient, eps=eps)
-  if trust_ratio_mask is not True:
-    trust = optax.masked(trust, trust_ratio_mask)
-  return chain(add_decayed_weights(weight_decay, weight_decay_mask), trust,
+  trust = [scale_by_trust_ratio(trust_coefficient=trust_coefficient, eps=eps)]
+  if trust_ratio_mask is False:
+    trust = []
+  elif trust_ratio_mask is not True:
+    trust = [optax.masked(trust[0], trust_ratio_mask)]
+  return chain(add_decayed_weights(weight_decay, weight_decay_mask), *trust,
                scale_by_learning_rate(learning_rate),
                trace(momentum, nesterov=nesterov, name="trace"))
 
@@ -106,29 +109,6 @@ def lamb(
                scale_by_trust_ratio(), scale_by_learning_rate(learning_rate))
 
 
-def _of_rate(f: Callable[[Any], Any], learning_rate: hp.ScalarOrSchedule) -> hp.ScalarOrSchedule:
-  """``f`` of a learning rate: a number, an array, or (for a schedule) a schedule."""
-  if not callable(learning_rate) or isinstance(learning_rate, jax.Array):
-    return f(learning_rate)
-
-  def schedule(count):
-    return f(hp.evaluate(learning_rate, count))
-
-  schedule.__name__ = f"{f.__name__}({getattr(learning_rate, '__name__', 'schedule')})"
-  return schedule
-
-
-def fromage_rate(eta: Any) -> Any:
-  """:math:`\\eta / \\sqrt{1 + \\eta^2}`, Fromage's rate on the normalised gradient."""
-  return eta / (1 + eta**2) ** 0.5
-
-
-def fromage_decay(eta: Any) -> Any:
-  """:math:`\\eta / (1 + \\sqrt{1 + \\eta^2})`: with :func:`fromage_rate` it shrinks
-  the weights by :math:`1/\\sqrt{1 + \\eta^2}` (no cancellation at small :math:`\\eta`)."""
-  return eta / (1 + (1 + eta**2) ** 0.5)
-
-
 @method
 def fromage(learning_rate: hp.ScalarOrSchedule, min_norm: hp.Scalar = 1e-6) -> Transform:
   """Fromage (Bernstein, Vahdat, Yue & Liu, 2020, Algorithm 1).
@@ -136,30 +116,23 @@ def fromage(learning_rate: hp.ScalarOrSchedule, min_norm: hp.Scalar = 1e-6) -> T
   .. math::
      w_t = \\frac{1}{\\sqrt{1 + \\eta_t^2}}
            \\left(w_{t-1} - \\eta_t \\frac{\\|w_{t-1}\\|}{\\|g_t\\|}\\, g_t\\right)
-     \\quad\\text{(per leaf, norms floored at min\\_norm)}
+     \\quad\\text{(per leaf, both norms floored at min\\_norm)}
 
-  Written as a descent step: with :math:`s = \\sqrt{1+\\eta^2}`,
-  :math:`w_t = w_{t-1} - \\tfrac{\\eta}{s}\\left(\\tfrac{\\|w\\|}{\\|g\\|} g +
-  \\tfrac{\\eta}{1+s} w\\right)`, which is the formula above exactly
-  (:math:`1 - \\tfrac{\\eta^2}{s(1+s)} = \\tfrac1s`) with both coefficients
-  non-negative.
+  A step of relative size :math:`\\eta_t` per layer, then the division that
+  keeps the layer's norm when the step is orthogonal to it.
 
-  Recipe::
-
-     chain(scale_by_trust_ratio(min_norm), add_decayed_weights(fromage_decay(lr)),
-           scale_by_learning_rate(fromage_rate(lr)))
-
-  A schedule gives schedules of both. State ``FromageState``: ``count``,
-  ``learning_rate`` (the rate applied, :math:`\\eta_t/\\sqrt{1+\\eta_t^2}`).
+  Recipe: ``chain(scale_by_trust_ratio(min_norm), scale_by_learning_rate(lr), retract(lr))``.
+  State ``FromageState``: ``count``, ``learning_rate``.
 
   Reproduces: ``optax.fromage`` with the same arguments, to rounding (Optax
-  adds :math:`(1/s - 1)\\, w` after the rate; the two forms differ by one
-  rounding per step). Also defined for complex parameters (the norms are
-  real), which Optax lists as unsupported.
+  writes the division as a weight decay of :math:`1/s - 1` after a rate of
+  :math:`\\eta/s`; the two forms differ by a rounding per step). Also defined
+  for complex parameters (the norms are real), which Optax lists as
+  unsupported. From all-zero parameters it needs ``min_norm=0``: with a
+  floor, :math:`\\|w\\| = 0` gives steps of :math:`\\eta \\cdot` ``min_norm``.
   """
-  return chain(scale_by_trust_ratio(min_norm),
-               add_decayed_weights(_of_rate(fromage_decay, learning_rate)),
-               scale_by_learning_rate(_of_rate(fromage_rate, learning_rate)))
+  return chain(scale_by_trust_ratio(min_norm), scale_by_learning_rate(learning_rate),
+               retract(learning_rate))
 
 
 @method
@@ -194,7 +167,8 @@ def novograd(
 
   Paper: :math:`\\epsilon` is written inside the root, :math:`\\sqrt{v_t + \\epsilon}`
   (``eps=0, eps_root=ε`` here); Optax's defaults put it outside. Checked
-  against the paper's loop with :math:`\\epsilon = 0`.
+  against the paper's loop with :math:`\\epsilon = 0` and with :math:`\\epsilon`
+  inside the root.
 
   Reproduces exactly: ``optax.novograd`` with the same arguments.
   """

@@ -30,7 +30,7 @@ def sign_sgd(learning_rate: hp.ScalarOrSchedule) -> Transform:
   return chain(scale_by_sign(), scale_by_learning_rate(learning_rate))
 
 
-@method
+@method(specs={"beta": hp.DECAY})
 def signum(
     learning_rate: hp.ScalarOrSchedule,
     beta: hp.Scalar = 0.9,
@@ -47,7 +47,9 @@ def signum(
   State ``SignumState``: ``count``, ``ema`` (:math:`m`, named as Optax's
   ``EmaState.ema``, in ``accumulator_dtype``), ``learning_rate``.
 
-  Reproduces exactly: ``optax.signum`` with the same arguments.
+  Reproduces exactly: ``optax.signum`` with the same arguments (with a
+  low-precision ``accumulator_dtype``, to that dtype's rounding: adamx
+  computes :math:`\\beta m` in the parameters' precision, Optax in the accumulator's).
   """
   return chain(scale_by_ema(beta, dtype=accumulator_dtype, name="ema"), scale_by_sign(),
                scale_by_learning_rate(learning_rate))
@@ -83,7 +85,9 @@ def lion(
   function of the parameters) selects the leaves to decay.
 
   Reproduces exactly: ``optax.lion`` with the same arguments (Optax's
-  default ``mode="hard"`` of ``scale_by_lion``).
+  default ``mode="hard"`` of ``scale_by_lion``); with a low-precision
+  ``mu_dtype``, to that dtype's rounding (adamx computes :math:`\\beta m` in
+  the parameters' precision, Optax in ``mu_dtype``).
   """
   return chain(interpolated_ema(b2, b1, dtype=mu_dtype), scale_by_sign(),
                add_decayed_weights(weight_decay, mask), scale_by_learning_rate(learning_rate))

@@ -1,4 +1,5 @@
-"""Statistics of a whole leaf: one number per layer instead of one per coordinate."""
+"""Per-layer norms: a statistic of a whole leaf (one number per layer instead of
+one per coordinate), and a correction that keeps a layer's norm through a step."""
 
 from __future__ import annotations
 
@@ -62,3 +63,39 @@ def layer_second_moment(decay: hp.Scalar, *, dtype: Any = None, name: str = "nu"
     return out, state_type(increment(state.count), nu)
 
   return transform(init, update, record=state_type)
+
+
+RetractState = record("RetractState", ("count",))
+
+
+@primitive
+def retract(learning_rate: hp.ScalarOrSchedule) -> Transform:
+  """Divides the stepped parameters by :math:`\\sqrt{1 + \\eta_t^2}` (Bernstein et al., 2020).
+
+  .. math::
+     u \\mapsto \\frac{w + u}{\\sqrt{1+\\eta_t^2}} - w
+     = \\frac{1}{s}\\left(u - \\frac{\\eta_t^2}{1+s}\\, w\\right),
+     \\qquad s = \\sqrt{1+\\eta_t^2}
+
+  so that the parameters become :math:`(w + u)/s`. A step :math:`u`
+  orthogonal to :math:`w` with :math:`\\|u\\| = \\eta\\|w\\|` (what
+  ``chain(scale_by_trust_ratio(), scale_by_learning_rate(eta))`` gives)
+  grows the norm by :math:`s`; dividing by it keeps :math:`\\|w\\|`:
+  Fromage's update. The second form has no cancellation at small
+  :math:`\\eta`. ``learning_rate`` is a number, an array or a schedule, read
+  at the same counts as ``scale_by_learning_rate``'s, and :math:`s` is
+  computed in each leaf's arithmetic dtype. Needs the parameters.
+
+  State: ``count`` (for a schedule).
+  """
+
+  def shrink(u, w, *, eta):
+    s = jnp.sqrt(1 + eta**2)
+    return (u - eta**2 / (1 + s) * w) / s
+
+  def update(updates, state, params=None):
+    eta = hp.evaluate(learning_rate, state.count)
+    out, _ = leafwise("retract", shrink, updates, params=params, eta=eta)
+    return out, RetractState(increment(state.count))
+
+  return transform(lambda params: RetractState(zero_count()), update, record=RetractState)

@@ -1,0 +1,435 @@
+"""Methods whose direction is a linear combination of branches, or uses the previous input.
+
+* optimistic gradient descent and optimistic Adam: :math:`\\alpha u_t + \\beta (u_t - u_{t-1})`;
+* Adan: Adam-like, with an EMA of the gradient *difference* and the second moment
+  of the extrapolated gradient :math:`g_t + w (g_t - g_{t-1})`;
+* AdEMAMix: a fast bias-corrected EMA plus :math:`\\alpha` times a slow EMA;
+* Simplified AdEMAMix: a heavy-ball trace plus :math:`\\alpha` times the gradient.
+
+Each is ``linear`` over branches that all see the raw updates, with ``lag``
+for :math:`u_{t-1}`. A coefficient or decay that Optax lets be a schedule
+(AdEMAMix's ``alpha`` and ``b3``, and here also OGD's ``alpha``/``beta``)
+is evaluated at the shared step ``count``: a coefficient through
+:func:`~adamx._primitives.combinations.scale_by_schedule` at the end of its
+branch, a decay through
+:func:`~adamx._primitives.combinations.scale_by_scheduled_ema`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+
+from adamx._combinators.chain import chain
+from adamx._combinators.fanout import linear, ratio
+from adamx._core import hyperparams as hp
+from adamx._core.declare import arrangement, method
+from adamx._core.transform import Transform
+from adamx._methods.arrangements import rms_denominator, scale_by_adam
+from adamx._primitives.combinations import scale_by_schedule, scale_by_scheduled_ema
+from adamx._primitives.corrections import bias_correct
+from adamx._primitives.moments import lag, scale_by_ema
+from adamx._primitives.momentum import momentum
+from adamx._primitives.scale import (
+    add_decayed_weights, identity, scale, scale_by_learning_rate,
+)
+
+
+def _is_schedule(value: Any) -> bool:
+  return callable(value) and not isinstance(value, jax.Array)
+
+
+def _times(coefficient: hp.ScalarOrSchedule, branch: Any) -> tuple[Any, Any]:
+  """A term of :func:`linear`: ``(c, branch)``, or for a schedule
+  ``(1, chain(branch, scale_by_schedule(c)))``."""
+  if _is_schedule(coefficient):
+    return 1.0, chain(branch, scale_by_schedule(coefficient))
+  return coefficient, branch
+
+
+def _ema(decay: hp.ScalarOrSchedule, *, name: str, dtype: Any = None) -> Transform:
+  """``scale_by_ema`` for a number, ``scale_by_scheduled_ema`` for a schedule."""
+  if _is_schedule(decay):
+    return scale_by_scheduled_ema(decay, dtype=dtype, name=name)
+  return scale_by_ema(decay, dtype=dtype, name=name)
+
+
+def _change(name: str) -> Transform:
+  """:math:`u_t - u_{t-1}`, 0 on the first step; :math:`u_{t-1}` kept under ``name``."""
+  return linear((1.0, identity()), (-1.0, lag(first_step_current=True, name=name)))
+
+
+# ---------------------------------------------------------------------------------------
+# Optimistic gradient descent and optimistic Adam
+
+
+@arrangement
+def scale_by_optimistic_gradient(
+    alpha: hp.ScalarOrSchedule = 1.0, beta: hp.ScalarOrSchedule = 1.0
+) -> Transform:
+  """Generalized optimistic gradient, as ``optax.scale_by_optimistic_gradient``.
+
+  .. math::  u_t \\mapsto \\alpha_t u_t + \\beta_t (u_t - u_{t-1}),\\qquad u_0 := u_1
+
+  that is :math:`(\\alpha+\\beta) u_t - \\beta u_{t-1}` (Mokhtari et al., 2020,
+  generalized OGDA), :math:`\\alpha u_1` on the first step.
+
+  Recipe: ``linear((alpha, identity()), (beta, linear((1, identity()),
+  (-1, lag(first_step_current=True, name="previous_gradient")))))``; a
+  scheduled coefficient is ``scale_by_schedule`` at the end of its branch.
+  State: ``count``; ``previous_gradient`` (:math:`u_{t-1}`, Optax's name).
+
+  Optax's annotations allow schedules for ``alpha`` and ``beta`` but its code
+  cannot use them; adamx evaluates them at ``count`` = 0, 1, ...
+  """
+  return linear(_times(alpha, identity()), _times(beta, _change("previous_gradient")))
+
+
+@method
+def optimistic_gradient_descent(
+    learning_rate: hp.ScalarOrSchedule,
+    alpha: hp.ScalarOrSchedule = 1.0,
+    beta: hp.ScalarOrSchedule = 1.0,
+) -> Transform:
+  """Optimistic gradient descent (Mokhtari, Ozdaglar & Pattathil, 2020).
+
+  .. math::
+     w_{t+1} = w_t - \\eta_t \\left((\\alpha_t + \\beta_t)\\, g_t - \\beta_t\\, g_{t-1}\\right),
+     \\qquad g_0 := g_1
+
+  With :math:`\\eta` absorbed, it is the paper's generalized OGDA
+  :math:`x_{k+1} = x_k - (\\alpha+\\beta) F(x_k) + \\beta F(x_{k-1})`; with
+  :math:`\\alpha = \\beta = 1` it is OGDA, :math:`x_{k+1} = x_k - 2\\eta F(x_k)
+  + \\eta F(x_{k-1})`. The first step uses :math:`g_0 := g_1` (the paper's
+  :math:`x_{-1} = x_0`), so it is :math:`-\\eta\\alpha g_1`.
+
+  Recipe: ``chain(scale_by_optimistic_gradient(alpha, beta), scale_by_learning_rate(lr))``.
+  State ``OptimisticGradientDescentState``: ``count``, ``previous_gradient``,
+  ``learning_rate``.
+
+  Reproduces exactly: ``optax.optimistic_gradient_descent`` with the same
+  arguments (constant ``alpha``/``beta``; adamx also takes schedules, see
+  :func:`scale_by_optimistic_gradient`).
+
+  Args:
+    learning_rate: :math:`\\eta_t`, a number or a schedule.
+    alpha: weight of the current gradient, a number or a schedule.
+    beta: weight of the gradient's change (the optimism), a number or a schedule.
+  """
+  return chain(scale_by_optimistic_gradient(alpha, beta), scale_by_learning_rate(learning_rate))
+
+
+@method
+def optimistic_adam_v2(
+    learning_rate: hp.ScalarOrSchedule,
+    *,
+    alpha: hp.ScalarOrSchedule = 1.0,
+    beta: hp.ScalarOrSchedule = 1.0,
+    b1: hp.Scalar = 0.9,
+    b2: hp.Scalar = 0.999,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 0.0,
+    mu_dtype: Any = None,
+    nesterov: bool = True,
+) -> Transform:
+  """Optimistic Adam (Daskalakis et al., 2018), Optax's re-worked interface.
+
+  .. math::
+     r_t &= \\hat m_t / (\\sqrt{\\hat v_t + \\epsilon_{root}} + \\epsilon)
+     \\quad(\\text{Adam's direction; Dozat's Nesterov moment with } \\texttt{nesterov}) \\\\
+     w_{t+1} &= w_t - \\eta_t \\left(\\alpha_t r_t + \\beta_t (r_t - r_{t-1})\\right),
+     \\qquad r_0 := r_1
+
+  Recipe: ``chain(scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov),
+  scale_by_optimistic_gradient(alpha, beta), scale_by_learning_rate(lr))``.
+  State ``OptimisticAdamV2State``: ``count``, ``mu``, ``nu`` (and ``mu_product``
+  with ``nesterov``), ``previous_gradient`` (:math:`r_{t-1}`), ``learning_rate``.
+
+  Reproduces exactly: ``optax.optimistic_adam_v2`` with the same arguments.
+  The paper's Algorithm 1 is ``nesterov=False, alpha=beta=η, learning_rate=1``
+  from the second step on; its first step is :math:`-2\\eta r_1` (its
+  :math:`\\hat m_0` term is 0) where Optax's, and this, is :math:`-\\eta r_1`
+  (:math:`r_0 := r_1`). Optax's default ``nesterov=True`` is not the paper's.
+  """
+  return chain(scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov),
+               scale_by_optimistic_gradient(alpha, beta),
+               scale_by_learning_rate(learning_rate))
+
+
+@method
+def optimistic_adam(
+    learning_rate: hp.ScalarOrSchedule,
+    optimism: hp.ScalarOrSchedule | None = None,
+    b1: hp.Scalar = 0.9,
+    b2: hp.Scalar = 0.999,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 0.0,
+    mu_dtype: Any = None,
+    *,
+    nesterov: bool = True,
+) -> Transform:
+  """Optimistic Adam (Daskalakis et al., 2018), Optax's first interface.
+
+  .. math::  w_{t+1} = w_t - \\left(\\eta_t r_t + o_t (r_t - r_{t-1})\\right),\\qquad r_0 := r_1
+
+  with :math:`r_t` Adam's direction (as :func:`optimistic_adam_v2`) and the
+  optimism :math:`o` defaulting to :math:`\\eta` (the paper's
+  :math:`w_t = w_{t-1} - 2\\eta r_t + \\eta r_{t-1}`). It is
+  ``optimistic_adam_v2(1.0, alpha=learning_rate, beta=optimism)`` with the
+  sign flipped by ``scale(-1)`` instead of a unit learning rate, so the state
+  has no ``learning_rate`` field (the rate is the coefficient ``alpha``).
+
+  Recipe: ``chain(scale_by_adam(...), scale_by_optimistic_gradient(lr, optimism), scale(-1))``.
+  State ``OptimisticAdamState``: ``count``, ``mu``, ``nu`` (and ``mu_product``),
+  ``previous_gradient``.
+
+  Reproduces exactly: ``optax.optimistic_adam`` with the same arguments
+  (deprecated there in favour of ``optimistic_adam_v2``). Optax refuses a
+  learning-rate schedule here; adamx evaluates it, and a scheduled optimism,
+  at ``count`` = 0, 1, ...
+  """
+  return chain(scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov),
+               scale_by_optimistic_gradient(learning_rate,
+                                            learning_rate if optimism is None else optimism),
+               scale(-1.0))
+
+
+# ---------------------------------------------------------------------------------------
+# Adan
+
+
+@arrangement
+def scale_by_adan(
+    b1: hp.Scalar = 0.98,
+    b2: hp.Scalar = 0.92,
+    b3: hp.Scalar = 0.99,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 0.0,
+    *,
+    paper_weight: bool = False,
+) -> Transform:
+  """Adan's direction before the rate, as ``optax.scale_by_adan`` (see :func:`adan`).
+
+  ``ratio(linear((1, m̂), (w, v̂)), chain(linear((1, identity()), (w, Δg)),
+  rms_denominator(b3, eps, eps_root, name="n")))`` with
+  :math:`\\Delta g_t = g_t - g_{t-1}` from ``lag``; :math:`w = 1 - b_2`
+  (Optax) or :math:`b_2` (``paper_weight``). State: ``count``, ``m``, ``g``,
+  ``v``, ``g_1``, ``n``.
+  """
+  weight = b2 if paper_weight else hp.OneMinus(b2)
+  numerator = linear((1.0, chain(scale_by_ema(b1, name="m"), bias_correct(b1))),
+                     (weight, chain(_change("g"), scale_by_ema(b2, name="v"), bias_correct(b2))))
+  extrapolated = linear((1.0, identity()), (weight, _change("g")))
+  return ratio(numerator, chain(extrapolated, rms_denominator(b3, eps, eps_root, name="n")))
+
+
+@method
+def adan(
+    learning_rate: hp.ScalarOrSchedule,
+    b1: hp.Scalar = 0.98,
+    b2: hp.Scalar = 0.92,
+    b3: hp.Scalar = 0.99,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 1e-8,
+    weight_decay: hp.ScalarOrSchedule = 0.0,
+    mask: Any = None,
+    *,
+    paper_weight: bool = False,
+) -> Transform:
+  """Adan: adaptive Nesterov momentum (Xie et al., 2022), as Optax computes it.
+
+  .. math::
+     \\Delta_t &= g_t - g_{t-1} \\;(\\Delta_1 = 0),\\qquad h_t = g_t + w\\,\\Delta_t \\\\
+     m_t &= b_1 m_{t-1} + (1-b_1) g_t,\\quad
+     v_t = b_2 v_{t-1} + (1-b_2) \\Delta_t,\\quad
+     n_t = b_3 n_{t-1} + (1-b_3) |h_t|^2 \\\\
+     w_{t+1} &= w_t - \\eta_t \\left(\\frac{\\hat m_t + w\\, \\hat v_t}
+              {\\sqrt{\\hat n_t + \\epsilon_{root}} + \\epsilon} + \\lambda_t w_t\\right)
+
+  with every moment bias-corrected (:math:`\\hat x_t = x_t / (1 - b^t)`) and
+  :math:`w = 1 - b_2`, Optax's weight of the gradient difference.
+
+  Recipe: ``chain(scale_by_adan(b1, b2, b3, eps, eps_root), add_decayed_weights(wd, mask),
+  scale_by_learning_rate(lr))``, where the direction is a ``ratio`` of
+  ``linear`` combinations of EMAs, the difference :math:`\\Delta_t` being
+  ``linear((1, identity()), (-1, lag(first_step_current=True)))``. The
+  numerator and the denominator each hold their own :math:`g_{t-1}`
+  (``g``, ``g_1``; a fan-out's branches do not share state): one buffer more
+  than Optax's state.
+  State ``AdanState``: ``count``, ``m``, ``g``, ``v``, ``g_1``, ``n``, ``learning_rate``
+  (``m``, ``v``, ``n``, ``g`` as Optax names them).
+
+  Reproduces exactly: ``optax.adan`` with the same arguments.
+
+  Where Optax differs from the paper: Algorithm 1 (in its convention
+  :math:`\\beta_i = 1 - b_i`) weights the difference by :math:`1-\\beta_2 = b_2`
+  (0.92 by default), as does the authors' implementation (sail-sg/Adan);
+  Optax weights it by :math:`1 - b_2` (0.08; an open Optax pull request,
+  #1715, changes it). ``paper_weight=True`` uses :math:`w = b_2` and then,
+  with ``eps_root=0``, reproduces the authors' implementation with
+  ``no_prox=True`` exactly. The paper's Algorithm 1 further starts from
+  :math:`m_0 = g_0, v_1 = g_1 - g_0, n_0 = g_0^2` without bias correction,
+  and applies the decay proximally (:math:`(w_t - \\eta\\,\\cdot)/(1+\\lambda\\eta)`);
+  with ``paper_weight=True, eps_root=0`` and no decay, its first step is this
+  one's and its later steps agree with these once the start is forgotten
+  (tested with fast decays).
+
+  Args:
+    learning_rate: :math:`\\eta_t`, a number or a schedule.
+    b1, b2, b3: decays of :math:`m`, :math:`v`, :math:`n`, in ``[0, 1)``.
+    eps, eps_root: added outside and inside the root.
+    weight_decay: :math:`\\lambda_t`, decoupled, a number or a schedule.
+    mask: the leaves to decay, as in ``optax.adan``.
+    paper_weight: weight the difference by :math:`b_2` (the paper) instead of
+      :math:`1 - b_2` (Optax).
+  """
+  return chain(scale_by_adan(b1, b2, b3, eps, eps_root, paper_weight=paper_weight),
+               add_decayed_weights(weight_decay, mask),
+               scale_by_learning_rate(learning_rate))
+
+
+# ---------------------------------------------------------------------------------------
+# AdEMAMix
+
+
+@arrangement
+def scale_by_ademamix(
+    b1: hp.Scalar = 0.9,
+    b2: hp.Scalar = 0.999,
+    b3: hp.ScalarOrSchedule = 0.9999,
+    alpha: hp.ScalarOrSchedule = 6.0,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 0.0,
+    mu_dtype: Any = None,
+) -> Transform:
+  """AdEMAMix's direction before the rate, as ``optax.contrib.scale_by_ademamix``
+  (see :func:`ademamix`).
+
+  ``ratio(linear((1, chain(scale_by_ema(b1, name="m1"), bias_correct(b1))),
+  (alpha, scale_by_ema(b3, name="m2"))), rms_denominator(b2, eps, eps_root))``;
+  a scheduled ``b3`` is ``scale_by_scheduled_ema``, a scheduled ``alpha``
+  ``scale_by_schedule`` after the slow EMA. State: ``count``, ``m1``, ``m2``, ``nu``.
+  """
+  fast = chain(scale_by_ema(b1, dtype=mu_dtype, name="m1"), bias_correct(b1))
+  slow = _ema(b3, name="m2", dtype=mu_dtype)
+  return ratio(linear((1.0, fast), _times(alpha, slow)),
+               rms_denominator(b2, eps, eps_root, dtype=mu_dtype))
+
+
+@method
+def ademamix(
+    learning_rate: hp.ScalarOrSchedule,
+    b1: hp.Scalar = 0.9,
+    b2: hp.Scalar = 0.999,
+    b3: hp.ScalarOrSchedule = 0.9999,
+    alpha: hp.ScalarOrSchedule = 5.0,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 0.0,
+    mu_dtype: Any = None,
+    weight_decay: hp.ScalarOrSchedule = 0.0,
+    mask: Any = None,
+) -> Transform:
+  """AdEMAMix: Adam with a mixture of a fast and a slow EMA (Pagliardini, Ablin & Grangier, 2024).
+
+  .. math::
+     m^{(1)}_t &= \\beta_1 m^{(1)}_{t-1} + (1-\\beta_1) g_t,\\qquad
+     m^{(2)}_t = \\beta_{3,t}\\, m^{(2)}_{t-1} + (1-\\beta_{3,t}) g_t \\\\
+     \\nu_t &= \\beta_2 \\nu_{t-1} + (1-\\beta_2) |g_t|^2 \\\\
+     w_{t+1} &= w_t - \\eta_t \\left(\\frac{m^{(1)}_t/(1-\\beta_1^t) + \\alpha_t m^{(2)}_t}
+              {\\sqrt{\\nu_t/(1-\\beta_2^t) + \\epsilon_{root}} + \\epsilon} + \\lambda w_t\\right)
+
+  The slow EMA is not bias-corrected (it fills slowly on purpose).
+  ``alpha`` and ``b3`` may be schedules, evaluated at ``count`` = 0, 1, ...
+  (as Optax; the paper's schedulers :math:`\\alpha(t), \\beta_3(t)` index
+  steps from :math:`t = 1`, so its scheduler ``f`` is ``lambda c: f(c + 1)`` here).
+
+  Recipe: ``chain(scale_by_ademamix(b1, b2, b3, alpha, eps, eps_root, mu_dtype),
+  add_decayed_weights(wd, mask), scale_by_learning_rate(lr))``: a ``ratio``
+  whose numerator is ``linear((1, fast), (alpha, slow))``.
+  State ``AdemamixState``: ``count``, ``m1``, ``m2``, ``nu``, ``learning_rate``
+  (Optax's names; Optax's second counter ``count_m2`` always equals ``count``).
+  All three moments are kept in ``mu_dtype``, as Optax keeps them.
+
+  Reproduces exactly: ``optax.contrib.ademamix`` with the same arguments,
+  schedules included, and the paper's Algorithm 1.
+
+  Args:
+    learning_rate: :math:`\\eta_t`, a number or a schedule.
+    b1, b2: decays of the fast EMA and of :math:`\\nu`, in ``[0, 1)``.
+    b3: decay of the slow EMA, in ``[0, 1)``, a number or a schedule.
+    alpha: weight of the slow EMA, a number or a schedule.
+    eps, eps_root: added outside and inside the root.
+    mu_dtype: dtype of the three moments; defaults to the parameters'.
+    weight_decay: :math:`\\lambda`, decoupled (multiplied by the rate).
+    mask: the leaves to decay, as in Optax.
+  """
+  return chain(scale_by_ademamix(b1, b2, b3, alpha, eps, eps_root, mu_dtype),
+               add_decayed_weights(weight_decay, mask),
+               scale_by_learning_rate(learning_rate))
+
+
+@arrangement
+def scale_by_simplified_ademamix(
+    b1: hp.Scalar = 0.99,
+    b2: hp.Scalar = 0.95,
+    alpha: hp.ScalarOrSchedule = 0.0,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 0.0,
+) -> Transform:
+  """Simplified AdEMAMix's direction, as ``optax.contrib.scale_by_simplified_ademamix``
+  (see :func:`simplified_ademamix`).
+
+  ``ratio(linear((1, momentum(b1, name="m")), (alpha, identity())),
+  rms_denominator(b2, eps, eps_root, name="n"))``. State: ``count``, ``m``, ``n``.
+  """
+  return ratio(linear((1.0, momentum(b1, name="m")), _times(alpha, identity())),
+               rms_denominator(b2, eps, eps_root, name="n"))
+
+
+@method
+def simplified_ademamix(
+    learning_rate: hp.ScalarOrSchedule,
+    b1: hp.Scalar = 0.99,
+    b2: hp.Scalar = 0.95,
+    alpha: hp.ScalarOrSchedule = 0.0,
+    eps: hp.Scalar = 1e-8,
+    eps_root: hp.Scalar = 0.0,
+    weight_decay: hp.ScalarOrSchedule = 0.0,
+    mask: Any = None,
+) -> Transform:
+  """Simplified AdEMAMix (Morwani, Vyas, Zhang & Kakade, 2025).
+
+  .. math::
+     m_t &= \\beta_1 m_{t-1} + g_t \\quad(\\text{a heavy-ball trace, not an average}) \\\\
+     \\nu_t &= \\beta_2 \\nu_{t-1} + (1-\\beta_2) |g_t|^2 \\\\
+     w_{t+1} &= w_t - \\eta_t \\left(\\frac{m_t + \\alpha_t g_t}
+              {\\sqrt{\\nu_t/(1-\\beta_2^t) + \\epsilon_{root}} + \\epsilon} + \\lambda w_t\\right)
+
+  One momentum buffer instead of AdEMAMix's two; :math:`\\alpha = 0` is
+  Adam with a rescaled rate and :math:`\\beta_1`. ``alpha`` may be a schedule
+  (evaluated at ``count`` = 0, 1, ..., as Optax).
+
+  Recipe: ``chain(scale_by_simplified_ademamix(b1, b2, alpha, eps, eps_root),
+  add_decayed_weights(wd, mask), scale_by_learning_rate(lr))``: a ``ratio``
+  whose numerator is ``linear((1, momentum(b1)), (alpha, identity()))``.
+  State ``SimplifiedAdemamixState``: ``count``, ``m``, ``n``, ``learning_rate``
+  (Optax's names).
+
+  Reproduces exactly: ``optax.contrib.simplified_ademamix`` with the same
+  arguments, and the paper's algorithm. On complex parameters adamx averages
+  :math:`|g|^2`; Optax averages :math:`g^2` (complex), which is not a second
+  moment.
+
+  Args:
+    learning_rate: :math:`\\eta_t`, a number or a schedule.
+    b1: decay of the trace :math:`m`, in ``[0, 1)``.
+    b2: decay of :math:`\\nu`, in ``[0, 1)``.
+    alpha: weight of the current gradient, a number or a schedule.
+    eps, eps_root: added outside and inside the root.
+    weight_decay: :math:`\\lambda`, decoupled (multiplied by the rate).
+    mask: the leaves to decay, as in Optax.
+  """
+  return chain(scale_by_simplified_ademamix(b1, b2, alpha, eps, eps_root),
+               add_decayed_weights(weight_decay, mask),
+               scale_by_learning_rate(learning_rate))
