@@ -43,6 +43,10 @@ from adamx._methods.combinations import scale_by_ademamix as scale_by_ademamix
 from adamx._methods.combinations import scale_by_optimistic_gradient as scale_by_optimistic_gradient
 from adamx._methods.combinations import scale_by_simplified_ademamix as scale_by_simplified_ademamix
 from adamx._methods.combinations import simplified_ademamix as simplified_ademamix
+from adamx._methods.factored import adafactor as adafactor
+from adamx._methods.factored import factored_rms as factored_rms
+from adamx._methods.factored import rprop as rprop
+from adamx._methods.factored import sm3 as sm3
 from adamx._methods.layerwise import fromage as fromage
 from adamx._methods.layerwise import lamb as lamb
 from adamx._methods.layerwise import lars as lars
@@ -72,6 +76,11 @@ from adamx._primitives.elementwise import clip as clip
 from adamx._primitives.elementwise import root as root
 from adamx._primitives.elementwise import scale_by_sign as scale_by_sign
 from adamx._primitives.elementwise import square as square
+from adamx._primitives.factored import add_decayed_weights_at_rate as add_decayed_weights_at_rate
+from adamx._primitives.factored import clip_block_rms as clip_block_rms
+from adamx._primitives.factored import cover_accumulate as cover_accumulate
+from adamx._primitives.factored import factored_ema as factored_ema
+from adamx._primitives.factored import scale_by_param_block_rms as scale_by_param_block_rms
 from adamx._primitives.layerwise import scale_by_trust_ratio as scale_by_trust_ratio
 from adamx._primitives.moments import accumulate as accumulate
 from adamx._primitives.moments import infinity_moment as infinity_moment
@@ -98,6 +107,9 @@ from adamx._primitives.second_moments import max_eps as max_eps
 from adamx._primitives.second_moments import periodic_ema as periodic_ema
 from adamx._primitives.second_moments import scale_by_sqrt_step as scale_by_sqrt_step
 from adamx._primitives.signs import interpolated_ema as interpolated_ema
+from adamx._primitives.steps_adaptation import average_iterates as average_iterates
+from adamx._primitives.steps_adaptation import scale_by_inverse_power_rate as scale_by_inverse_power_rate
+from adamx._primitives.steps_adaptation import sign_agreement_step as sign_agreement_step
 from adamx._tools.sharding import shard_state as shard_state
 from adamx._tools.sharding import state_shardings as state_shardings
 from adamx._tools.state import learning_rate as learning_rate

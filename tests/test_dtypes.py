@@ -103,7 +103,10 @@ def with_counts(state, value):
   )
 
 
-@pytest.mark.parametrize("name", LOW_PRECISION)
+COUNTING = [n for n in LOW_PRECISION if "count" in build(n).init(jnp.ones(3))._fields]
+
+
+@pytest.mark.parametrize("name", COUNTING)  # Rprop, as Optax's, keeps no step counter
 def test_step_counters_saturate(name):
   opt = build(name)
   params = jnp.ones(3, jnp.float32)

@@ -41,9 +41,14 @@ FIXED = {"radam": {"b2": 0.9}, "sgd": {"momentum": 0.9}, "adopt": {"use_clipping
          "sophia": {"update_interval": 2, "gamma": 1.0}}
 
 
+# Names a method uses with another meaning: torch Adafactor's eps is a pair.
+INACTIVE = {"torch Adafactor": ("eps",)}
+
+
 def rows_for(method):
   factory = METHODS[method][0]
-  return {name: VALUES[name] for name in inspect.signature(factory).parameters if name in VALUES}
+  return {name: VALUES[name] for name in inspect.signature(factory).parameters
+          if name in VALUES and name not in INACTIVE.get(method, ())}
 
 
 # method: (factory, fixed arguments, {hyperparameter: (value, other value)})

@@ -88,7 +88,8 @@ SPECS: dict[str, Spec | Pair] = {
     "step_size_fn": Spec(schedule=True),
     "decay_fn": Spec(0.0, 1.0, high_open=True, schedule=True),
 }
-DTYPE_ARGUMENTS = ("dtype", "mu_dtype", "nu_dtype", "accumulator_dtype")
+DTYPE_ARGUMENTS = ("dtype", "mu_dtype", "nu_dtype", "accumulator_dtype", "dtype_momentum",
+                   "decay_dtype")
 # A mask is a bool, a tree of bools or a function of the parameters (as Optax's).
 MASK_ARGUMENTS = ("mask", "weight_decay_mask", "trust_ratio_mask")
 

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax.numpy as jnp
+
 from adamx._combinators.chain import chain
 from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
@@ -36,10 +38,17 @@ from adamx._methods.adadelta import adadelta
 from adamx._methods.adagrad import adagrad
 from adamx._methods.adamax import adamax
 from adamx._methods.arrangements import first_moment, rms_denominator, scale_by_adam
+from adamx._methods.factored import factored_rms
 from adamx._methods.rmsprop import rmsprop
 from adamx._primitives.corrections import rectify
+from adamx._primitives.factored import (
+    add_decayed_weights_at_rate, clip_block_rms, scale_by_param_block_rms,
+)
 from adamx._primitives.momentum import momentum as trace
 from adamx._primitives.scale import add_decayed_weights, scale, scale_by_learning_rate
+from adamx._primitives.steps_adaptation import (
+    average_iterates, scale_by_inverse_power_rate, sign_agreement_step,
+)
 
 
 def _coupled(maximize: bool, weight_decay: Any) -> list[Transform]:
@@ -86,7 +95,7 @@ def Adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
                adagrad(decayed_lr, initial_accumulator_value, eps, eps_in_sqrt=False))
 
 
-@method(name="torch.optim.RMSprop")
+@method(name="torch.optim.RMSprop", specs={"alpha": hp.DECAY})
 def RMSprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
             capturable=False, foreach=None, maximize=False,
             differentiable=False) -> Transform:
@@ -161,3 +170,101 @@ def RAdam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
   denominator = chain(rms_denominator(b2, eps, correction="eps"), rectify(b2, 5.0))
   return _with_weight_decay(ratio(first_moment(b1), denominator), lr, weight_decay,
                             maximize=maximize, decoupled=decoupled_weight_decay)
+
+
+def Adafactor(lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
+              foreach=None, maximize=False) -> Transform:
+  """``torch.optim.Adafactor``: the paper's relative step, torch's bounded denominators.
+
+  .. math::
+     \\rho_t = \\min(\\text{lr}, 1/\\sqrt t),\\quad
+     w_t = w_{t-1}(1 - \\text{lr}\\,\\lambda)
+       - \\rho_t \\max(\\epsilon_2, \\mathrm{RMS}(w_{t-1}))\\, \\hat U_t
+
+  with :math:`\\hat U_t` Adafactor's clipped :math:`g/\\sqrt{\\hat V_t}`,
+  :math:`\\beta_t = 1 - t^{\\text{beta2\\_decay}}`, arrays of two or more
+  dimensions factored over their *last two* axes whatever their sizes, no
+  :math:`\\epsilon_1` added to :math:`g^2` but the row normaliser bounded
+  below by :math:`\\epsilon_1` and :math:`\\hat V` by :math:`\\epsilon_1^2`
+  (``eps[0]=None``: the machine epsilon of the parameters' dtype).
+
+  The same primitives as ``adamx.adafactor``, arranged as torch:
+  ``chain(factored_rms(-beta2_decay, axes="last", floor=eps[0]),
+  clip_block_rms(d), scale_by_param_block_rms(eps[1]),
+  scale_by_learning_rate(min(lr, 1/sqrt(t)), flip_sign=False),
+  add_decayed_weights_at_rate(lr, weight_decay), scale(-1))``.
+  State: ``count``, ``row_var``, ``col_var``, ``variance`` (torch's names;
+  laid out as Optax's, the reduced axis removed), ``learning_rate``
+  (:math:`\\rho_t`). torch refuses complex parameters; adamx uses :math:`|g|^2`.
+  ``eps`` is checked here (a pair), the other arguments by name.
+  """
+  del foreach
+  owner = "torch.optim.Adafactor"
+  if not isinstance(eps, (tuple, list)) or len(eps) != 2:
+    raise hp.InvalidHyperparameter(f"{owner}: eps={eps!r} is not a pair; valid: (eps1, eps2)"
+                                   " with eps1 None or >= 0 and eps2 >= 0.")
+  if eps[0] is not None:
+    hp.check_number(owner, "eps[0]", eps[0], hp.NONNEGATIVE)
+  hp.check_number(owner, "eps[1]", eps[1], hp.NONNEGATIVE)
+  return _adafactor(lr, beta2_decay, eps[0], eps[1], d, weight_decay, maximize=maximize)
+
+
+@method(name="torch.optim.Adafactor", specs={"beta2_decay": hp.Spec(high=0.0), "d": hp.Spec(1.0)})
+def _adafactor(lr, beta2_decay, floor, min_scale, d, weight_decay, *,
+               maximize=False) -> Transform:
+  """torch's Adafactor from the checked ``eps`` pair: ``floor=eps[0]``, ``min_scale=eps[1]``."""
+
+  def relative_step(count):  # min(lr, 1/sqrt(t))
+    return jnp.minimum(hp.evaluate(lr, count), 1 / jnp.sqrt(count.astype(step_dtype()) + 1))
+
+  decay = [] if hp.is_zero(weight_decay) else [add_decayed_weights_at_rate(lr, weight_decay)]
+  return chain(*_coupled(maximize, 0),
+               factored_rms(-beta2_decay, axes="last", min_dim_size_to_factor=0,
+                            floor=floor, names=("row_var", "col_var", "variance")),
+               clip_block_rms(d), scale_by_param_block_rms(min_scale),
+               scale_by_learning_rate(relative_step, flip_sign=False), *decay, scale(-1.0))
+
+
+@method(name="torch.optim.Rprop", specs={
+    "etas": hp.Pair(("eta_minus", "eta_plus"), hp.Spec(0.0, low_open=True)),
+    "step_sizes": hp.Pair(("min_step_size", "max_step_size"), hp.NONNEGATIVE)})
+def Rprop(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
+          maximize=False, differentiable=False) -> Transform:
+  """``torch.optim.Rprop`` (iRprop⁻): ``chain(sign_agreement_step(lr, *etas, *step_sizes,
+  clip_every_step=True), scale(-1))``.
+
+  torch clips the step size into ``step_sizes`` on every step, so an ``lr``
+  outside them is clipped on the first; it treats a complex entry as a pair
+  of real coordinates, each with its own step size: both reproduced.
+  State: ``step_size`` (torch's), ``prev_updates`` (the last step
+  :math:`\\Delta_t \\operatorname{sign}(g_t)`, where torch keeps the gradient:
+  the same signs).
+  """
+  del capturable, foreach, differentiable
+  return chain(*_coupled(maximize, 0),
+               sign_agreement_step(lr, *etas, *step_sizes, clip_every_step=True,
+                                   names=("step_size", "prev_updates")),
+               scale(-1.0))
+
+
+@method(name="torch.optim.ASGD", specs={"lambd": hp.NONNEGATIVE, "t0": hp.NONNEGATIVE})
+def ASGD(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, foreach=None,
+         maximize=False, differentiable=False, capturable=False) -> Transform:
+  """``torch.optim.ASGD`` (Bottou, 2012, after Polyak & Juditsky, 1992).
+
+  .. math::
+     w_t = w_{t-1}(1 - \\lambda\\eta_t) - \\eta_t g_t,\\quad
+     \\eta_t = \\frac{\\text{lr}}{(1 + \\lambda\\,\\text{lr}\\,(t-1))^{\\alpha}},\\quad
+     \\bar w_t = \\bar w_{t-1} + \\frac{w_t - \\bar w_{t-1}}{\\max(1,\\ t - 1 - t_0)}
+
+  Recipe: ``chain(add_decayed_weights(lambd), scale_by_inverse_power_rate(lr,
+  lambd, alpha), average_iterates(t0))`` (after torch's coupled ``weight_decay``). The
+  average :math:`\\bar w` is kept as ``ax`` and, as in torch, not applied:
+  read it from the state (``optax.tree_utils.tree_get(state, "ax")``).
+  State: ``count``, ``learning_rate`` (:math:`\\eta_t`, the rate applied at
+  the latest step; torch's ``eta`` is the next one), ``ax``.
+  """
+  del foreach, differentiable, capturable
+  decay = [] if hp.is_zero(lambd) else [add_decayed_weights(lambd)]
+  return chain(*_coupled(maximize, weight_decay), *decay,
+               scale_by_inverse_power_rate(lr, lambd, alpha), average_iterates(t0))
