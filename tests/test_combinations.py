@@ -22,6 +22,7 @@ from adamx._primitives.moments import scale_by_ema
 from tests import reference_combinations as paper
 from tests.test_optax_rule import complex_difference, complex_problem, run_complex
 from tests.trajectories import (
+    final_state,
     SHAPES, TOLERANCE, flatten_path, gradient_sequence, initial_params, relative_difference,
     run_adamx, run_optax,
 )
@@ -327,14 +328,6 @@ STATE_CASES = [
     ("simplified_ademamix", dict(learning_rate=0.01), ["m", "n"]),
 ]
 
-
-def final_state(opt, steps=7):
-  params = jax.tree.map(jnp.asarray, initial_params(0))
-  state = opt.init(params)
-  for g in gradient_sequence(0, steps):
-    updates, state = opt.update(jax.tree.map(jnp.asarray, g), state, params)
-    params = optax.apply_updates(params, updates)
-  return state
 
 
 @pytest.mark.parametrize(("name", "kwargs", "fields"), STATE_CASES,

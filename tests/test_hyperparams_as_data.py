@@ -11,7 +11,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import adamx
 from tests.methods import METHODS, dtypes_for
 from tests.trajectories import relative_difference, scan_path
 

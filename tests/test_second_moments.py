@@ -15,6 +15,7 @@ from adamx._methods import second_moments as methods
 from adamx._primitives import second_moments as prims
 from tests import reference_second_moments as reference
 from tests.trajectories import (
+    final_state,
     SHAPES, TOLERANCE, gradient_sequence, initial_params, relative_difference, run_adamx,
     run_optax, scan_path, stack,
 )
@@ -242,21 +243,13 @@ STATE_CASES = [
 ]
 
 
-def state_after(opt, steps=7):
-  params = jax.tree.map(jnp.asarray, initial_params(0))
-  state = opt.init(params)
-  for g in gradient_sequence(0, steps):
-    updates, state = opt.update(jax.tree.map(jnp.asarray, g), state, params)
-    params = optax.apply_updates(params, updates)
-  return state
-
 
 @pytest.mark.parametrize(("name", "peer", "kwargs", "fields"), STATE_CASES,
                          ids=[c[0] for c in STATE_CASES])
 def test_tree_get_reads_what_optax_keeps_under_the_same_name(name, peer, kwargs, fields):
-  mine = state_after(getattr(methods, name)(**with_estimator(name, kwargs, adamx.square())))
+  mine = final_state(getattr(methods, name)(**with_estimator(name, kwargs, adamx.square())))
   with jax.numpy_dtype_promotion("standard"):
-    theirs = state_after(peer(**with_estimator(name, kwargs, squared())))
+    theirs = final_state(peer(**with_estimator(name, kwargs, squared())))
   assert type(mine).__name__ == name.capitalize() + "State"
   assert len(tree_get_all_with_path(mine, "count")) == 1
   for field in fields:
@@ -266,9 +259,9 @@ def test_tree_get_reads_what_optax_keeps_under_the_same_name(name, peer, kwargs,
 
 
 def test_madgrad_s_is_optax_s():
-  mine = state_after(methods.madgrad(0.01))
+  mine = final_state(methods.madgrad(0.01))
   with jax.numpy_dtype_promotion("standard"):
-    theirs = state_after(int64_count(contrib.madgrad(0.01)))
+    theirs = final_state(int64_count(contrib.madgrad(0.01)))
   assert mine._fields == ("count", "s", "grad_sum_sq", "x0")
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-12), mine.s, theirs[1].s)
 

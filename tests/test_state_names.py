@@ -10,9 +10,8 @@ import pytest
 from optax.tree_utils import tree_get, tree_get_all_with_path
 
 import adamx
-from tests.trajectories import gradient_sequence, initial_params
+from tests.trajectories import final_state
 
-STEPS = 7
 # (method, arguments, the statistics Optax keeps under these names)
 CASES = [
     ("sgd", dict(learning_rate=0.1, momentum=0.9), ["trace"]),
@@ -31,15 +30,6 @@ CASES = [
     ("nadamw", dict(learning_rate=0.01), ["mu", "nu", "count"]),
     ("radam", dict(learning_rate=0.01), ["mu", "nu", "count"]),
 ]
-
-
-def final_state(opt, strict=True):
-  params = jax.tree.map(jnp.asarray, initial_params(0))
-  state = opt.init(params)
-  for g in gradient_sequence(0, STEPS):
-    updates, state = opt.update(jax.tree.map(jnp.asarray, g), state, params)
-    params = optax.apply_updates(params, updates)
-  return state
 
 
 @pytest.mark.parametrize(("name", "kwargs", "fields"), CASES,

@@ -125,3 +125,13 @@ def _torch_path(make_optimizer, sequence, params, lr_at):
     opt.step()
     path.append(np.concatenate([tensors[k].detach().numpy().reshape(-1) for k in SHAPES]))
   return np.stack(path)
+
+
+def final_state(opt: optax.GradientTransformation, steps: int = 7) -> Any:
+  """The state of ``opt`` after ``steps`` steps of the hard sequence (seed 0), eagerly."""
+  params = jax.tree.map(jnp.asarray, initial_params(0))
+  state = opt.init(params)
+  for g in gradient_sequence(0, steps):
+    updates, state = opt.update(jax.tree.map(jnp.asarray, g), state, params)
+    params = optax.apply_updates(params, updates)
+  return state
