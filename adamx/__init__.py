@@ -35,12 +35,8 @@ from adamx._methods.beyond import laprop as laprop
 from adamx._methods.beyond import mars as mars
 from adamx._methods.combinations import adan as adan
 from adamx._methods.combinations import ademamix as ademamix
-from adamx._methods.combinations import optimistic_adam as optimistic_adam
-from adamx._methods.combinations import optimistic_adam_v2 as optimistic_adam_v2
-from adamx._methods.combinations import optimistic_gradient_descent as optimistic_gradient_descent
 from adamx._methods.combinations import scale_by_adan as scale_by_adan
 from adamx._methods.combinations import scale_by_ademamix as scale_by_ademamix
-from adamx._methods.combinations import scale_by_optimistic_gradient as scale_by_optimistic_gradient
 from adamx._methods.combinations import scale_by_simplified_ademamix as scale_by_simplified_ademamix
 from adamx._methods.combinations import simplified_ademamix as simplified_ademamix
 from adamx._methods.factored import adafactor as adafactor
@@ -51,6 +47,10 @@ from adamx._methods.layerwise import fromage as fromage
 from adamx._methods.layerwise import lamb as lamb
 from adamx._methods.layerwise import lars as lars
 from adamx._methods.layerwise import novograd as novograd
+from adamx._methods.optimistic import optimistic_adam as optimistic_adam
+from adamx._methods.optimistic import optimistic_adam_v2 as optimistic_adam_v2
+from adamx._methods.optimistic import optimistic_gradient_descent as optimistic_gradient_descent
+from adamx._methods.optimistic import scale_by_optimistic_gradient as scale_by_optimistic_gradient
 from adamx._methods.radam import radam as radam
 from adamx._methods.rmsprop import rmsprop as rmsprop
 from adamx._methods.second_moments import acprop as acprop

@@ -16,7 +16,7 @@ import pytest
 from optax.tree_utils import tree_get, tree_get_all_with_path
 
 from adamx._core import hyperparams as hp
-from adamx._methods import combinations as C
+import adamx as C
 from adamx._primitives.combinations import scale_by_schedule, scale_by_scheduled_ema
 from adamx._primitives.moments import scale_by_ema
 from tests import reference_combinations as paper
