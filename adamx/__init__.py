@@ -64,11 +64,11 @@ from adamx._methods.sgd import sgd as sgd
 from adamx._methods.signs import lion as lion
 from adamx._methods.signs import sign_sgd as sign_sgd
 from adamx._methods.signs import signum as signum
-from adamx._primitives.beyond import block_mean_ema as block_mean_ema
-from adamx._primitives.beyond import clip_by_norm as clip_by_norm
-from adamx._primitives.beyond import gradient_correction as gradient_correction
-from adamx._primitives.combinations import scale_by_schedule as scale_by_schedule
-from adamx._primitives.combinations import scale_by_scheduled_ema as scale_by_scheduled_ema
+from adamx._primitives.blocks import block_mean_ema as block_mean_ema
+from adamx._primitives.blocks import clip_by_norm as clip_by_norm
+from adamx._primitives.blocks import gradient_correction as gradient_correction
+from adamx._primitives.schedules import scale_by_schedule as scale_by_schedule
+from adamx._primitives.schedules import scale_by_scheduled_ema as scale_by_scheduled_ema
 from adamx._primitives.corrections import bias_correct as bias_correct
 from adamx._primitives.corrections import rectify as rectify
 from adamx._primitives.elementwise import add_eps as add_eps

@@ -11,7 +11,7 @@ import adamx
 from adamx._combinators.cautious import cautious
 from adamx._core.hyperparams import InvalidHyperparameter
 from adamx._methods.beyond import adam_mini, laprop, mars
-from adamx._primitives.beyond import block_mean_ema, clip_by_norm, gradient_correction
+from adamx._primitives.blocks import block_mean_ema, clip_by_norm, gradient_correction
 from tests import reference_beyond as ref
 from tests.trajectories import (
     SHAPES, TOLERANCE, gradient_sequence, initial_params, relative_difference, run_adamx,

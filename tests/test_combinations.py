@@ -17,7 +17,7 @@ from optax.tree_utils import tree_get, tree_get_all_with_path
 
 from adamx._core import hyperparams as hp
 import adamx as C
-from adamx._primitives.combinations import scale_by_schedule, scale_by_scheduled_ema
+from adamx._primitives.schedules import scale_by_schedule, scale_by_scheduled_ema
 from adamx._primitives.moments import scale_by_ema
 from tests import reference_combinations as paper
 from tests.test_optax_rule import complex_difference, complex_problem, run_complex

@@ -10,9 +10,9 @@ for :math:`u_{t-1}` (optimistic gradient descent and optimistic Adam are in
 :mod:`adamx._methods.optimistic`). A coefficient or decay that Optax lets be a
 schedule (AdEMAMix's ``alpha`` and ``b3``) is evaluated at the shared step
 ``count``: a coefficient through
-:func:`~adamx._primitives.combinations.scale_by_schedule` at the end of its
+:func:`~adamx._primitives.schedules.scale_by_schedule` at the end of its
 branch, a decay through
-:func:`~adamx._primitives.combinations.scale_by_scheduled_ema`.
+:func:`~adamx._primitives.schedules.scale_by_scheduled_ema`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from adamx._combinators.chain import chain
 from adamx._combinators.fanout import linear
 from adamx._core import hyperparams as hp
 from adamx._core.transform import Transform
-from adamx._primitives.combinations import scale_by_schedule, scale_by_scheduled_ema
+from adamx._primitives.schedules import scale_by_schedule, scale_by_scheduled_ema
 from adamx._primitives.moments import lag, scale_by_ema
 from adamx._primitives.scale import identity
 

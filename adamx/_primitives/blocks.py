@@ -1,6 +1,6 @@
-"""Primitives for methods beyond Optax and torch.optim: MARS's gradient
-correction and per-leaf norm clip, and an EMA of block means (Adam-mini's
-one second moment per block).
+"""Statistics over a whole leaf or a block of it: an EMA of block means
+(Adam-mini's one second moment per block) and the per-leaf norm clip; and
+MARS's variance-reduced gradient, which the clip follows.
 
 The clip and the block means reduce over a whole leaf (or a block of it), so
 unlike the elementwise primitives their update of a sharded parameter
