@@ -11,11 +11,13 @@ import adamx
 from adamx._combinators.cautious import cautious
 from adamx._core.hyperparams import InvalidHyperparameter
 from adamx._methods.beyond import adam_mini, laprop, mars
-from adamx._primitives.blocks import block_mean_ema, clip_by_norm, gradient_correction
+from adamx._primitives.blocks import block_mean_ema, gradient_correction
+from adamx._primitives.layerwise import clip_by_norm
 from tests import reference_beyond as ref
 from tests.trajectories import (
     SHAPES, TOLERANCE, gradient_sequence, initial_params, relative_difference, run_adamx,
 )
+
 
 SEQUENCE = gradient_sequence(11)  # scales 1e-3..1e3, exact zeros, all-zero steps
 PARAMS = initial_params(3)

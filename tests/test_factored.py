@@ -9,22 +9,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from optax.tree_utils import tree_get
 import pytest
 import torch
-from optax.tree_utils import tree_get
 
 import adamx
 from adamx._methods.factored import adafactor, factored_rms, rprop, sm3
-from adamx._primitives.factored import (
-    add_decayed_weights_at_rate, clip_block_rms, cover_accumulate, factored_ema, power_decay,
-    scale_by_param_block_rms,
-)
+from adamx._primitives.cover import cover_accumulate
+from adamx._primitives.factored import factored_ema, power_decay
+from adamx._primitives.layerwise import clip_block_rms, scale_by_param_block_rms
+from adamx._primitives.scale import add_decayed_weights_at_rate
 from adamx._primitives.steps_adaptation import (
     average_iterates, scale_by_inverse_power_rate, sign_agreement_step,
 )
 from adamx.compat import torch as T
 from tests import reference_factored as reference
 from tests.trajectories import SHAPES, TOLERANCE, relative_difference
+
 
 TENSORS = {"w": (3, 4), "m": (6, 5), "t": (2, 5, 3), "b": (4,), "s": ()}
 NO_SCALAR = {"w": (3, 4), "m": (6, 5), "t": (2, 5, 3), "b": (4,)}  # optax.sm3 fails on 0-d

@@ -6,18 +6,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import pytest
 from optax import contrib
 from optax.tree_utils import tree_get, tree_get_all_with_path
+import pytest
 
 import adamx
-from adamx._methods import second_moments as methods
-from adamx._primitives import second_moments as prims
 from tests import reference_second_moments as reference
 from tests.trajectories import (
-    final_state,
-    SHAPES, TOLERANCE, gradient_sequence, initial_params, relative_difference, run_adamx,
-    run_optax, scan_path, stack,
+    SHAPES, TOLERANCE, final_state, gradient_sequence, initial_params, relative_difference,
+    run_adamx, run_optax, scan_path, stack,
 )
 
 
@@ -62,7 +59,7 @@ def with_estimator(name, kwargs, estimator):
 
 def optax_difference(name, peer, kwargs, seed):
   grads, params = gradient_sequence(seed), initial_params(seed)
-  mine = run_adamx(getattr(methods, name)(**with_estimator(name, kwargs, adamx.square())),
+  mine = run_adamx(getattr(adamx, name)(**with_estimator(name, kwargs, adamx.square())),
                    grads, params)
   theirs = run_optax(peer(**with_estimator(name, kwargs, squared())), grads, params)
   return relative_difference(mine, theirs)
@@ -95,7 +92,7 @@ MADGRAD_CASES = [
 @pytest.mark.parametrize("kwargs", MADGRAD_CASES, ids=range(len(MADGRAD_CASES)))
 def test_madgrad_matches_optax_given_a_float64_square_root(kwargs):
   grads, params = gradient_sequence(0), initial_params(0)
-  mine = run_adamx(methods.madgrad(**kwargs), grads, params)
+  mine = run_adamx(adamx.madgrad(**kwargs), grads, params)
   theirs = run_optax(int64_count(contrib.madgrad(**kwargs)), grads, params)
   assert relative_difference(mine, theirs) <= TOLERANCE["peer"]
 
@@ -107,7 +104,7 @@ def test_madgrad_differs_from_plain_optax_by_its_float32_square_root():
   with jax.numpy_dtype_promotion("standard"):
     assert jnp.sqrt(count + 1).dtype == jnp.float32  # the cause
   grads, params = gradient_sequence(0), initial_params(0)
-  mine = run_adamx(methods.madgrad(1e-2), grads, params)
+  mine = run_adamx(adamx.madgrad(1e-2), grads, params)
   theirs = run_optax(contrib.madgrad(1e-2), grads, params)
   assert 1e-10 < relative_difference(mine, theirs) < 1e-6
 
@@ -134,7 +131,7 @@ def run_with_objective(opt, grads, params):
                                     dict(learning_rate=3e-3, update_interval=3, gamma=0.1)])
 def test_sophia_with_optax_hutchinson_estimator_and_obj_fn(kwargs):
   grads, params = gradient_sequence(2), initial_params(2)
-  mine, my_state = run_with_objective(methods.sophia(**kwargs), grads, params)
+  mine, my_state = run_with_objective(adamx.sophia(**kwargs), grads, params)
   with jax.numpy_dtype_promotion("standard"):
     theirs, their_state = run_with_objective(contrib.sophia(**kwargs), grads, params)
   assert relative_difference(mine, theirs) <= TOLERANCE["peer"]
@@ -158,51 +155,51 @@ def run_flat(opt, grads):
 
 PAPER = {
     "adabelief (Zhuang et al., Alg. 2)": (
-        methods.adabelief(1e-2, 0.9, 0.999, eps=1e-8, eps_root=1e-8),
+        adamx.adabelief(1e-2, 0.9, 0.999, eps=1e-8, eps_root=1e-8),
         lambda g: reference.adabelief(g, X0, 1e-2, 0.9, 0.999, 1e-8), False),
     "adabelief, non-default": (
-        methods.adabelief(3e-3, 0.8, 0.99, eps=1e-6, eps_root=1e-6),
+        adamx.adabelief(3e-3, 0.8, 0.99, eps=1e-6, eps_root=1e-6),
         lambda g: reference.adabelief(g, X0, 3e-3, 0.8, 0.99, 1e-6), False),
     "yogi (Zaheer et al., Alg. 2)": (
-        methods.yogi(1e-2, 0.9, 0.999, 1e-3, initial_accumulator_value=0.0, bias_correction=False),
+        adamx.yogi(1e-2, 0.9, 0.999, 1e-3, initial_accumulator_value=0.0, bias_correction=False),
         lambda g: reference.yogi(g, X0, 1e-2, 0.9, 0.999, 1e-3), False),
     "yogi, non-default": (
-        methods.yogi(3e-3, 0.7, 0.95, 1e-4, initial_accumulator_value=0.0, bias_correction=False),
+        adamx.yogi(3e-3, 0.7, 0.95, 1e-4, initial_accumulator_value=0.0, bias_correction=False),
         lambda g: reference.yogi(g, X0, 3e-3, 0.7, 0.95, 1e-4), False),
     "adamaxw (Kingma & Ba §7.1 + Loshchilov & Hutter)": (
-        methods.adamaxw(2e-3, 0.9, 0.999, eps=0.0, weight_decay=0.01),
+        adamx.adamaxw(2e-3, 0.9, 0.999, eps=0.0, weight_decay=0.01),
         lambda g: reference.adamaxw(g, X0, 2e-3, 0.9, 0.999, 0.01), True),
     "adamaxw, non-default": (
-        methods.adamaxw(1e-2, 0.5, 0.9, eps=0.0, weight_decay=0.1),
+        adamx.adamaxw(1e-2, 0.5, 0.9, eps=0.0, weight_decay=0.1),
         lambda g: reference.adamaxw(g, X0, 1e-2, 0.5, 0.9, 0.1), True),
     "acprop (authors' code)": (
-        methods.acprop(1e-2, 0.9, 0.999, 1e-16, 1e-16, previous_mean=False),
+        adamx.acprop(1e-2, 0.9, 0.999, 1e-16, 1e-16, previous_mean=False),
         lambda g: reference.acprop(g, X0, 1e-2, 0.9, 0.999, 1e-16), True),
     "acprop, non-default": (
-        methods.acprop(3e-3, 0.8, 0.99, 1e-12, 1e-12, previous_mean=False),
+        adamx.acprop(3e-3, 0.8, 0.99, 1e-12, 1e-12, previous_mean=False),
         lambda g: reference.acprop(g, X0, 3e-3, 0.8, 0.99, 1e-12), True),
     "adopt (Taniguchi et al., Alg. 2)": (
-        methods.adopt(1e-2, 0.9, 0.9999, 1e-6),
+        adamx.adopt(1e-2, 0.9, 0.9999, 1e-6),
         lambda g: reference.adopt(g, X0, 1e-2, 0.9, 0.9999, 1e-6), False),
     "adopt, non-default": (
-        methods.adopt(3e-3, 0.8, 0.99, 1e-4),
+        adamx.adopt(3e-3, 0.8, 0.99, 1e-4),
         lambda g: reference.adopt(g, X0, 3e-3, 0.8, 0.99, 1e-4), False),
     "adopt without clipping": (
-        methods.adopt(1e-3, 0.9, 0.999, 1e-6, use_clipping=False),
+        adamx.adopt(1e-3, 0.9, 0.999, 1e-6, use_clipping=False),
         lambda g: reference.adopt(g, X0, 1e-3, 0.9, 0.999, 1e-6, clipping=False), False),
     "madgrad (Defazio & Jelassi, Alg. 1, gamma = lr + eps)": (
-        methods.madgrad(1e-2, 0.9, eps=1e-6),
+        adamx.madgrad(1e-2, 0.9, eps=1e-6),
         lambda g: reference.madgrad(g, X0, 1e-2 + 1e-6, 0.1, 1e-6), False),
     "madgrad, non-default": (
-        methods.madgrad(3e-3, 0.5, eps=1e-4),
+        adamx.madgrad(3e-3, 0.5, eps=1e-4),
         lambda g: reference.madgrad(g, X0, 3e-3 + 1e-4, 0.5, 1e-4), False),
     "sophia (Liu et al., Alg. 3)": (
-        methods.sophia(1e-2, 0.965, 0.99, 1e-8, 1e-4, None, 0.01, 1.0, 10, adamx.square(),
+        adamx.sophia(1e-2, 0.965, 0.99, 1e-8, 1e-4, None, 0.01, 1.0, 10, adamx.square(),
                        bias_correction=False, delayed_hessian=False),
         lambda g: reference.sophia(g, X0, 1e-2, 0.965, 0.99, 1e-8, 0.01, 1.0, 10, 1e-4,
                                    np.square), False),
     "sophia, non-default": (
-        methods.sophia(3e-3, 0.9, 0.95, 1e-6, 0.05, None, 0.05, 0.5, 3, adamx.square(),
+        adamx.sophia(3e-3, 0.9, 0.95, 1e-6, 0.05, None, 0.05, 0.5, 3, adamx.square(),
                        bias_correction=False, delayed_hessian=False),
         lambda g: reference.sophia(g, X0, 3e-3, 0.9, 0.95, 1e-6, 0.05, 0.5, 3, 0.05, np.square),
         False),
@@ -220,9 +217,9 @@ def test_optax_forms_differ_from_the_papers_where_the_docstrings_say():
   """The default (Optax) forms are not the paper's loops: the switches matter."""
   grads = flat_sequence(3, dense=True)
   pairs = [
-      (methods.yogi(1e-2), reference.yogi(grads, X0, 1e-2, 0.9, 0.999, 1e-3)),
-      (methods.acprop(1e-2), reference.acprop(grads, X0, 1e-2, 0.9, 0.999, 1e-16)),
-      (methods.sophia(1e-2, hessian_diagonal_fn=adamx.square()),
+      (adamx.yogi(1e-2), reference.yogi(grads, X0, 1e-2, 0.9, 0.999, 1e-3)),
+      (adamx.acprop(1e-2), reference.acprop(grads, X0, 1e-2, 0.9, 0.999, 1e-16)),
+      (adamx.sophia(1e-2, hessian_diagonal_fn=adamx.square()),
        reference.sophia(grads, X0, 1e-2, 0.965, 0.99, 1e-8, 0.01, 1.0, 10, 1e-4, np.square)),
   ]
   for opt, paper in pairs:
@@ -247,7 +244,7 @@ STATE_CASES = [
 @pytest.mark.parametrize(("name", "peer", "kwargs", "fields"), STATE_CASES,
                          ids=[c[0] for c in STATE_CASES])
 def test_tree_get_reads_what_optax_keeps_under_the_same_name(name, peer, kwargs, fields):
-  mine = final_state(getattr(methods, name)(**with_estimator(name, kwargs, adamx.square())))
+  mine = final_state(getattr(adamx, name)(**with_estimator(name, kwargs, adamx.square())))
   with jax.numpy_dtype_promotion("standard"):
     theirs = final_state(peer(**with_estimator(name, kwargs, squared())))
   assert type(mine).__name__ == name.capitalize() + "State"
@@ -259,7 +256,7 @@ def test_tree_get_reads_what_optax_keeps_under_the_same_name(name, peer, kwargs,
 
 
 def test_madgrad_s_is_optax_s():
-  mine = final_state(methods.madgrad(0.01))
+  mine = final_state(adamx.madgrad(0.01))
   with jax.numpy_dtype_promotion("standard"):
     theirs = final_state(int64_count(contrib.madgrad(0.01)))
   assert mine._fields == ("count", "s", "grad_sum_sq", "x0")
@@ -287,16 +284,16 @@ COMPLEX_CASES = [
 def test_complex128_matches_optax(name, peer, kwargs):
   grads = complex_sequence(0)
   params = {k: v + 0.5j * v[::-1] if v.ndim else v + 0.5j for k, v in initial_params(0).items()}
-  mine = run_adamx(getattr(methods, name)(**kwargs), grads, params)
+  mine = run_adamx(getattr(adamx, name)(**kwargs), grads, params)
   theirs = run_optax(peer(**kwargs), grads, params)
   assert np.iscomplexobj(mine)
   assert relative_difference(mine, theirs) <= TOLERANCE["peer"]
 
 
 @pytest.mark.parametrize(("opt", "owner"), [
-    (methods.adopt(1e-2), "clip_by_schedule"),
-    (methods.sophia(1e-2, hessian_diagonal_fn=adamx.square()), "max_eps"),
-    (methods.sophia(1e-2, clip_threshold=None, hessian_diagonal_fn=adamx.square()), "max_eps"),
+    (adamx.adopt(1e-2), "clip_by_schedule"),
+    (adamx.sophia(1e-2, hessian_diagonal_fn=adamx.square()), "max_eps"),
+    (adamx.sophia(1e-2, clip_threshold=None, hessian_diagonal_fn=adamx.square()), "max_eps"),
 ])
 def test_complex_parameters_are_refused_where_there_is_no_order(opt, owner):
   z = jnp.asarray([1 + 1j, -2j])
@@ -307,7 +304,7 @@ def test_complex_parameters_are_refused_where_there_is_no_order(opt, owner):
 def test_madgrad_descends_on_complex_parameters_where_optax_fails():
   target = jnp.asarray([1 + 2j, -3 + 0.5j])
   loss = lambda z: jnp.sum(jnp.abs(z - target) ** 2)  # noqa: E731
-  opt, z = methods.madgrad(0.05), jnp.zeros(2, jnp.complex128)
+  opt, z = adamx.madgrad(0.05), jnp.zeros(2, jnp.complex128)
   state = opt.init(z)
   step = jax.jit(lambda z, s: opt.update(jnp.conj(jax.grad(loss)(z)), s, z))
   for _ in range(300):
@@ -325,7 +322,7 @@ def test_madgrad_descends_on_complex_parameters_where_optax_fails():
 def test_delayed_statistics_are_stored_in_float32_so_float16_acprop_stays_finite(dtype):
   """ACProp divides by the *stored* s of the previous step: in float16 a small s
   would be flushed to 0 and the next step be g / eps (inf)."""
-  opt = methods.acprop(0.02, eps=1e-8)
+  opt = adamx.acprop(0.02, eps=1e-8)
   params = jnp.asarray(np.linspace(-1, 1, 4), dtype)
   assert tree_get(opt.init(params), "nu").dtype == jnp.float32
   state = opt.init(params)
@@ -350,32 +347,32 @@ def outputs(t, inputs, params=None):
 def test_additive_moment_moves_by_a_signed_fraction_of_the_square():
   v0, b = 0.5, 0.9
   u = jnp.asarray([0.1, 2.0, 0.5])
-  out, state = outputs(prims.additive_moment(b, v0), [u])
+  out, state = outputs(adamx.additive_moment(b, v0), [u])
   np.testing.assert_allclose(out[0], [0.5 - 0.1 * 0.1, 0.5 + 0.1 * 2.0, 0.5], rtol=1e-15)
   assert state.nu is not None
 
 
 def test_ema_deviation_centres_on_the_new_or_the_previous_mean():
   u = [jnp.asarray([2.0]), jnp.asarray([4.0])]
-  current, _ = outputs(prims.ema_deviation(0.5), u)  # m: 1, 2.5
-  previous, _ = outputs(prims.ema_deviation(0.5, previous=True), u)  # m before: 0, 1
+  current, _ = outputs(adamx.ema_deviation(0.5), u)  # m: 1, 2.5
+  previous, _ = outputs(adamx.ema_deviation(0.5, previous=True), u)  # m before: 0, 1
   np.testing.assert_allclose(np.concatenate(current), [1.0, 1.5])
   np.testing.assert_allclose(np.concatenate(previous), [2.0, 3.0])
 
 
 def test_ema_plus_eps_accumulates_eps():
-  out, _ = outputs(prims.ema_plus_eps(0.5, 1e-3), [jnp.zeros(1)] * 3)
+  out, _ = outputs(adamx.ema_plus_eps(0.5, 1e-3), [jnp.zeros(1)] * 3)
   np.testing.assert_allclose(np.concatenate(out), [1e-3, 1.5e-3, 1.75e-3], rtol=1e-12)
 
 
 def test_delayed_ema_emits_the_previous_statistic():
   u = [jnp.asarray([4.0]), jnp.asarray([2.0]), jnp.asarray([8.0])]
-  plain, state = outputs(prims.delayed_ema(0.5), u)
+  plain, state = outputs(adamx.delayed_ema(0.5), u)
   np.testing.assert_allclose(np.concatenate(plain), [np.inf, 2.0, 2.0])  # s: 2, 2, 5
   np.testing.assert_allclose(state.nu, [5.0])
-  first, _ = outputs(prims.delayed_ema(0.5, from_first=True, first=0.0), u)
+  first, _ = outputs(adamx.delayed_ema(0.5, from_first=True, first=0.0), u)
   np.testing.assert_allclose(np.concatenate(first), [0.0, 4.0, 3.0])  # s: 4, 3, 5.5
-  corrected, _ = outputs(prims.delayed_ema(0.5, 0.25, bias_correction=True, first=1.0), u)
+  corrected, _ = outputs(adamx.delayed_ema(0.5, 0.25, bias_correction=True, first=1.0), u)
   # s: 2.25, 2.375; corrected by 1 - 0.5 and 1 - 0.25
   np.testing.assert_allclose(np.concatenate(corrected), [1.0, 4.5, 2.375 / 0.75])
 
@@ -390,40 +387,40 @@ def counting_estimator():
 
 
 def test_periodic_ema_calls_its_estimator_only_on_refresh_steps_with_the_extra_arguments():
-  t = prims.periodic_ema(0.5, 3, counting_estimator(), estimator_name="calls")
+  t = adamx.periodic_ema(0.5, 3, counting_estimator(), estimator_name="calls")
   state, outs = t.init(jnp.zeros(1)), []
   for k in range(7):
     out, state = t.update(jnp.asarray([2.0]), state, jnp.zeros(1), scale=10.0)
     outs.append(float(out[0]))
   assert int(state.calls) == 3  # counts 0, 3, 6
   assert outs == [0.0, 10.0, 10.0, 10.0, 15.0, 15.0, 15.0]
-  current = prims.periodic_ema(0.5, 3, counting_estimator(), delayed=False)
+  current = adamx.periodic_ema(0.5, 3, counting_estimator(), delayed=False)
   assert float(current.update(jnp.ones(1), current.init(jnp.zeros(1)), None, scale=4.0)[0][0]) == 2.0
 
 
 def test_periodic_ema_refuses_a_non_positive_interval():
   with pytest.raises(adamx.InvalidHyperparameter, match="update_interval=0"):
-    prims.periodic_ema(0.5, 0, adamx.square())
+    adamx.periodic_ema(0.5, 0, adamx.square())
 
 
 def test_max_eps_cube_root_and_clip_by_schedule():
-  np.testing.assert_array_equal(outputs(prims.max_eps(0.5), [jnp.asarray([0.1, 2.0])])[0][0],
+  np.testing.assert_array_equal(outputs(adamx.max_eps(0.5), [jnp.asarray([0.1, 2.0])])[0][0],
                                 [0.5, 2.0])
-  np.testing.assert_allclose(outputs(prims.cube_root(), [jnp.asarray([8.0, 27.0])])[0][0],
+  np.testing.assert_allclose(outputs(adamx.cube_root(), [jnp.asarray([8.0, 27.0])])[0][0],
                              [2.0, 3.0])
-  clipped, _ = outputs(prims.clip_by_schedule(lambda c: c**0.25), [jnp.asarray([5.0, -5.0])] * 3)
+  clipped, _ = outputs(adamx.clip_by_schedule(lambda c: c**0.25), [jnp.asarray([5.0, -5.0])] * 3)
   np.testing.assert_allclose(np.stack(clipped), [[0, 0], [1, -1], [2**0.25, -(2**0.25)]])
   with pytest.raises(TypeError, match="cube_root: complex"):
-    outputs(prims.cube_root(), [jnp.asarray([1j])])
+    outputs(adamx.cube_root(), [jnp.asarray([1j])])
 
 
 def test_scale_by_sqrt_step_and_dual_average():
-  weights, _ = outputs(prims.scale_by_sqrt_step(lambda c: 0.1 * (c + 1), 0.01),
+  weights, _ = outputs(adamx.scale_by_sqrt_step(lambda c: 0.1 * (c + 1), 0.01),
                        [jnp.ones(1)] * 3)
   np.testing.assert_allclose(np.concatenate(weights),
                              [(0.1 * k + 0.01) * np.sqrt(k) for k in (1, 2, 3)], rtol=1e-14)
   x0, x = jnp.asarray([1.0]), jnp.asarray([3.0])
-  t = prims.dual_average(0.75)
+  t = adamx.dual_average(0.75)
   out, state = t.update(jnp.asarray([0.5]), t.init(x0), x)
   np.testing.assert_allclose(out, [0.75 * 3.0 + 0.25 * (1.0 - 0.5) - 3.0])
   np.testing.assert_array_equal(state.x0, x0)
@@ -439,5 +436,5 @@ def test_recipes_print_their_parts():
   }
   for name, part in shown.items():
     kwargs = dict(learning_rate=0.1)
-    text = repr(getattr(methods, name)(**with_estimator(name, kwargs, adamx.square())))
+    text = repr(getattr(adamx, name)(**with_estimator(name, kwargs, adamx.square())))
     assert text.startswith(f"{name}(") and part in text, text

@@ -11,6 +11,7 @@ import optax
 
 from adamx._combinators.parts import Parts
 from adamx._core import hyperparams as hp
+from adamx._core.checks import refuse_complex
 from adamx._core.lift import cast
 from adamx._core.transform import Transform, transform
 
@@ -31,10 +32,9 @@ def _descends(t: Any) -> bool:
 def _mask_leaf(g: Any, u: Any, eps: Any) -> jax.Array:
   """``u * phi / (mean(phi) + xi)``, ``phi = 1[u g > 0]``, in float32 or wider."""
   g, u = jnp.asarray(g), jnp.asarray(u)
-  if jnp.iscomplexobj(g) or jnp.iscomplexobj(u):
-    raise TypeError(
-        "cautious: complex updates have no sign to agree with the gradient's; the"
-        " cautious mask is defined for real parameters only.")
+  for x in (g, u):
+    refuse_complex("cautious", x, "have no sign to agree with the gradient's; the cautious"
+                   " mask is defined for real parameters only")
   if u.size == 0:
     return u
   d = hp.compute_dtype(g.dtype, u.dtype)

@@ -51,3 +51,10 @@ def check_params(owner: str, params: Any, updates: Any) -> None:
   if params is None:
     raise ValueError(f"{owner} needs the parameters: call update(g, s, params).")
   check_updates(owner, updates, params)
+
+
+def refuse_complex(owner: str, u: Any, why: str) -> None:
+  """Raises ``TypeError`` for a complex array, where ``owner``'s maths has no
+  complex meaning (an order, a sign, a real root): ``owner: complex updates <why>.``"""
+  if jnp.iscomplexobj(u):
+    raise TypeError(f"{owner}: complex updates {why}.")

@@ -10,8 +10,9 @@ incoming update's dtype and each new statistic to the dtype it is stored in.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
+import contextlib
+import functools
 from typing import Any
 
 import jax
@@ -102,6 +103,11 @@ def leafwise(
   return structure.unflatten(outs), tuple(structure.unflatten(c) for c in new_stats)
 
 
+def _array_like(p: Any) -> Any:
+  """An array, abstract array or Python number as something with a dtype and shape."""
+  return p if hasattr(p, "dtype") else jnp.asarray(p)
+
+
 def dtype_of(x: Any) -> jnp.dtype:
   """The dtype of an array, abstract array or Python number."""
   return jnp.dtype(x.dtype) if hasattr(x, "dtype") else jnp.result_type(x)
@@ -116,7 +122,7 @@ def moments_like(params: Any, value: Any = 0.0, dtype: Any = None) -> Any:
   """
 
   def full(p):
-    like = p if hasattr(p, "dtype") else jnp.asarray(p)
+    like = _array_like(p)
     return jnp.full_like(like, value, dtype or dtype_of(like))
 
   return jax.tree.map(full, params)
@@ -145,3 +151,71 @@ def statistic(owner: str, maths: Callable[..., Any], name: str, initial: Any = 0
     return out, (state_type(increment(state.count), new) if counted else state_type(new))
 
   return transform(init, update, record=state_type)
+
+
+def lift_unshaped(owner: str, maths: Callable[..., Any], updates: Any, *stats: Any,
+                  expected: Callable[[tuple[int, ...]], list[tuple[int, ...]]],
+                  leaf_scalars: Callable[[list[Any]], dict[str, Any]] | None = None,
+                  wide: bool = False, **scalars: Any) -> tuple[Any, tuple[Any, ...]]:
+  """:func:`leafwise` for statistics that are not shaped like their leaf.
+
+  ``stats`` are trees whose node at each update leaf holds that leaf's
+  statistic: an array, or a list of arrays (one per axis). Each leaf is
+  lifted by ``leafwise`` on its own, with its statistics handed to
+  ``maths(u, *leaf_stats, **scalars)`` as inputs cast to the leaf's real
+  compute dtype (so bfloat16 statistics are updated in float32);
+  ``maths`` returns ``(out, *new_leaf_stats)``; the new statistics are cast
+  back to their stored dtypes, and ``out`` to the update's dtype (or kept in
+  the compute dtype with ``wide``).
+
+  Args:
+    expected: the shapes of a leaf's statistics, flattened, for the leaf's
+      shape; a statistic of another shape raises, naming the leaf.
+    leaf_scalars: more scalars computed from a leaf's stored statistics
+      (e.g. a bound that depends on their dtype).
+  """
+  structure = jax.tree.structure(updates)
+  paths = [jax.tree_util.keystr(p) or "<root>"
+           for p, _ in jax.tree_util.tree_flatten_with_path(updates)[0]]
+  try:
+    columns = [structure.flatten_up_to(tree) for tree in stats]
+  except (ValueError, TypeError) as error:
+    raise ValueError(
+        f"{owner}: the updates' tree structure differs from the state's (built by init"
+        f" from the parameters).\n  updates: {structure}") from error
+  outs, new_columns = [], [[] for _ in stats]
+  for k, u in enumerate(structure.flatten_up_to(updates)):
+    leaf_stats = [column[k] for column in columns]
+    flat, treedef = jax.tree.flatten(leaf_stats)
+    shape = tuple(jnp.shape(u))
+    got, want = [tuple(jnp.shape(x)) for x in flat], [tuple(s) for s in expected(shape)]
+    if got != want:
+      raise ValueError(f"{owner}: update leaf {paths[k]} has shape {shape}, so its state"
+                       f" should have shapes {want}, not {got}; nothing is broadcast.")
+    inputs = {f"_stat{i}": x for i, x in enumerate(flat)}
+    extra = leaf_scalars(leaf_stats) if leaf_scalars is not None else {}
+
+    def per_array(u, treedef=treedef, n=len(flat), **kwargs):
+      arrays = [kwargs.pop(f"_stat{i}") for i in range(n)]
+      return maths(u, *jax.tree.unflatten(treedef, arrays), **kwargs)
+
+    (out, *new), _ = leafwise(owner, per_array, u, wide=True, **inputs, **scalars, **extra)
+    outs.append(out if wide else cast(out, jnp.result_type(u)))
+    for column, value, old in zip(new_columns, new, leaf_stats):
+      column.append(jax.tree.map(lambda v, o: cast(v, dtype_of(o)), value, old))
+  return structure.unflatten(outs), tuple(structure.unflatten(c) for c in new_columns)
+
+
+def reduced_zeros(p: Any, axis: int | tuple[int, ...], dtype: Any) -> jax.Array:
+  """Zeros shaped like ``p`` with ``axis`` removed, keeping ``p``'s sharding."""
+  target = jax.eval_shape(functools.partial(jnp.sum, axis=axis), _array_like(p))
+  return jnp.zeros_like(target, dtype=dtype)
+
+
+def statistic_dtype(p: Any, dtype: Any) -> jnp.dtype:
+  """A real statistic's dtype: ``dtype``, or the parameter's real dtype (the
+  default float dtype for an integer parameter, such as a Python int)."""
+  if dtype is not None:
+    return jnp.dtype(dtype)
+  own = dtype_of(_array_like(p))
+  return hp.real_dtype(own if jnp.issubdtype(own, jnp.inexact) else jnp.result_type(float))

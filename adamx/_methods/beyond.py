@@ -14,11 +14,13 @@ from adamx._core import hyperparams as hp
 from adamx._core.declare import method
 from adamx._core.transform import Transform
 from adamx._methods.arrangements import first_moment, rms_denominator, scale_by_adam
-from adamx._primitives.blocks import BlockAxes, block_mean_ema, clip_by_norm, gradient_correction
+from adamx._primitives.blocks import BlockAxes, block_mean_ema, gradient_correction
 from adamx._primitives.corrections import bias_correct
 from adamx._primitives.elementwise import add_eps, root, scale_by_sign, square
+from adamx._primitives.layerwise import clip_by_norm
 from adamx._primitives.moments import scale_by_ema
 from adamx._primitives.scale import add_decayed_weights, identity, scale_by_learning_rate
+
 
 _MARS_VARIANTS = ("adamw", "lion")
 

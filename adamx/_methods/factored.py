@@ -11,14 +11,12 @@ from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
 from adamx._core.declare import arrangement, method
 from adamx._core.transform import Transform
+from adamx._primitives.cover import cover_accumulate
 from adamx._primitives.elementwise import add_eps, root, square
-from adamx._primitives.factored import (
-    clip_block_rms, cover_accumulate, factored_ema, scale_by_param_block_rms,
-)
+from adamx._primitives.factored import factored_ema
+from adamx._primitives.layerwise import clip_block_rms, scale_by_param_block_rms
 from adamx._primitives.moments import scale_by_ema
-from adamx._primitives.scale import (
-    add_decayed_weights, identity, scale, scale_by_learning_rate,
-)
+from adamx._primitives.scale import add_decayed_weights, identity, scale, scale_by_learning_rate
 from adamx._primitives.steps_adaptation import sign_agreement_step
 
 

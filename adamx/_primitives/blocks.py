@@ -1,17 +1,15 @@
-"""Statistics over a whole leaf or a block of it: an EMA of block means
-(Adam-mini's one second moment per block) and the per-leaf norm clip; and
-MARS's variance-reduced gradient, which the clip follows.
+"""Adam-mini's EMA of block means (one second moment per block of a leaf), and
+MARS's variance-reduced gradient (followed by ``clip_by_norm``, in layerwise.py).
 
-The clip and the block means reduce over a whole leaf (or a block of it), so
-unlike the elementwise primitives their update of a sharded parameter
-communicates across shards.
+The block means reduce over a block of a leaf, so unlike the elementwise
+primitives their update of a sharded parameter communicates across shards.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import math
 import operator
-from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -21,38 +19,8 @@ from adamx._core import hyperparams as hp
 from adamx._core.checks import check_updates
 from adamx._core.declare import primitive
 from adamx._core.lift import dtype_of, leafwise, statistic
-from adamx._core.records import EmptyState, record
+from adamx._core.records import record
 from adamx._core.transform import Transform, transform
-from adamx._primitives.elementwise import abs_sq
-
-
-@primitive
-def clip_by_norm(max_norm: hp.Scalar = 1.0) -> Transform:
-  """Rescales each leaf whose Euclidean norm exceeds ``max_norm`` down to it.
-
-  .. math::
-     u \\mapsto \\begin{cases} c\\, u / \\|u\\|_2 & \\|u\\|_2 > c \\\\
-                                u & \\text{otherwise} \\end{cases}
-
-  with :math:`\\|u\\|_2` over the whole leaf (real for complex ``u``) and
-  :math:`c` = ``max_norm``. MARS's ``Clip(c_t, 1)`` (Yuan et al., 2024),
-  applied per parameter array as the authors' code does. For one norm over
-  the whole tree use ``optax.clip_by_global_norm``. No state.
-
-  Args:
-    max_norm: :math:`c \\ge 0`.
-  """
-
-  def clipped(u, *, c):
-    norm = jnp.sqrt(jnp.sum(abs_sq(u)))
-    over = norm > c
-    return jnp.where(over, u * (c / jnp.where(over, norm, 1)), u)
-
-  def update(updates, state, params=None):
-    del params
-    return leafwise("clip_by_norm", clipped, updates, c=max_norm)[0], state
-
-  return transform(lambda params: EmptyState(), update, record=EmptyState)
 
 
 @primitive

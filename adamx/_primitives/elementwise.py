@@ -1,4 +1,5 @@
-"""Stateless elementwise maps: the denominator parts (square, root, eps), sign and clip.
+"""Stateless elementwise maps: the denominator parts (square, root, eps, a floor,
+a cube root), sign and clip.
 
 The denominator parts compute and emit in float32 or wider (``wide``): the
 denominator keeps that precision until the fan-out divides by it, so
@@ -12,6 +13,7 @@ import jax
 import jax.numpy as jnp
 
 from adamx._core import hyperparams as hp
+from adamx._core.checks import refuse_complex
 from adamx._core.declare import primitive
 from adamx._core.lift import leafwise
 from adamx._core.records import EmptyState
@@ -77,9 +79,40 @@ def clip(max_delta: hp.Scalar) -> Transform:
   """
 
   def clipped(u, *, c):
-    if jnp.iscomplexobj(u):
-      raise TypeError("clip: complex updates have no order and cannot be clipped"
-                      " elementwise; clip their norm (optax.clip_by_global_norm) instead.")
+    refuse_complex("clip", u, "have no order and cannot be clipped elementwise; clip their"
+                   " norm (optax.clip_by_global_norm) instead")
     return jnp.clip(u, -c, c)
 
   return _stateless("clip", clipped, wide=False, c=max_delta)
+
+
+@primitive
+def max_eps(eps: hp.Scalar) -> Transform:
+  """:math:`u \\mapsto \\max(u, \\epsilon)`, in float32 or wider: a floor for a denominator.
+
+  ADOPT divides by :math:`\\max(\\sqrt{v_{t-1}}, \\epsilon)` and Sophia by
+  :math:`\\max(\\gamma h, \\epsilon)`, where Adam adds :math:`\\epsilon`
+  (:func:`adamx.add_eps`). Complex values have no order and are refused.
+  """
+
+  def floor(u, *, eps):
+    refuse_complex("max_eps", u, "have no order and cannot be floored")
+    return jnp.maximum(u, eps)
+
+  return _stateless("max_eps", floor, wide=True, eps=eps)
+
+
+@primitive
+def cube_root() -> Transform:
+  """:math:`u \\mapsto u^{1/3}` (real cube root), in float32 or wider.
+
+  MADGRAD's denominator is the cube root of a weighted sum of squares
+  (Defazio & Jelassi, 2021). Complex values are refused (put ``square()``
+  in front, which gives :math:`|g|^2`).
+  """
+
+  def cbrt(u):
+    refuse_complex("cube_root", u, "have no single real cube root; put square() in front")
+    return jnp.cbrt(u)
+
+  return _stateless("cube_root", cbrt, wide=True)

@@ -15,6 +15,7 @@ from adamx._core.records import EmptyState, record
 from adamx._core.steps import increment, step_dtype, zero_count
 from adamx._core.transform import Transform, transform
 
+
 ScaleByLearningRateState = record("ScaleByLearningRateState", ("count", "learning_rate"))
 AddDecayedWeightsState = record("AddDecayedWeightsState", ("count",))
 
@@ -103,3 +104,31 @@ def add_decayed_weights(weight_decay: hp.ScalarOrSchedule = 0.0, mask: Any = Non
 
   return transform(lambda params: AddDecayedWeightsState(zero_count()), update,
                    record=AddDecayedWeightsState)
+
+
+@primitive
+def add_decayed_weights_at_rate(learning_rate: hp.ScalarOrSchedule,
+                                weight_decay: hp.Scalar = 0.0) -> Transform:
+  """Adds :math:`\\eta_t \\lambda\\, w` to the updates: weight decay at the rate
+  :math:`\\eta_t`, added after a step whose own rate is another
+  (torch.optim.Adafactor's :math:`w (1 - \\text{lr}\\,\\lambda)` beside its
+  relative step).
+
+  .. math::  u \\mapsto u + (\\eta_t \\lambda)\\, w
+
+  The product is formed for each leaf in its arithmetic dtype (a Python
+  float and a float32 array give the same float32 decay). ``learning_rate``
+  may be a schedule (count 0 on the first step). Needs the parameters.
+  State: ``count``.
+  """
+  state_type = record("AddDecayedWeightsAtRateState", ("count",))
+
+  def decayed(u, p, *, lr, wd):
+    return u + (lr * wd) * p
+
+  def update(updates, state, params=None):
+    out, _ = leafwise("add_decayed_weights_at_rate", decayed, updates, params=params,
+                      lr=hp.evaluate(learning_rate, state.count), wd=weight_decay)
+    return out, state_type(increment(state.count))
+
+  return transform(lambda params: state_type(zero_count()), update, record=state_type)

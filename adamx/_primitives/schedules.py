@@ -1,4 +1,5 @@
-"""Per-step values from a schedule: a scaled update and an EMA with a varying decay.
+"""Per-step values from a schedule: a scaled update, an EMA with a varying decay
+and a clip with a varying bound.
 
 Both evaluate their schedule once per step, at the shared step ``count``
 (0 on the first step, as Optax evaluates learning rates and AdEMAMix's
@@ -10,12 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax.numpy as jnp
+
 from adamx._core import hyperparams as hp
+from adamx._core.checks import refuse_complex
 from adamx._core.declare import primitive
 from adamx._core.lift import leafwise, moments_like
 from adamx._core.records import record
 from adamx._core.steps import increment, zero_count
 from adamx._core.transform import Transform, transform
+
 
 ScaleByScheduleState = record("ScaleByScheduleState", ("count",))
 
@@ -83,3 +88,31 @@ def scale_by_scheduled_ema(
     return out, state_type(increment(state.count), new)
 
   return transform(init, update, record=state_type)
+
+
+ClipByScheduleState = record("ClipByScheduleState", ("count",))
+
+
+@primitive
+def clip_by_schedule(clip_value_fn: hp.ScalarOrSchedule) -> Transform:
+  """:math:`u \\mapsto \\min(\\max(u, -c_t), c_t)` with :math:`c_t` = ``clip_value_fn(t)``, t = 0, 1, ...
+
+  ADOPT's clip (Taniguchi et al., 2024, Algorithm 2) with
+  :math:`c_t = t^{1/4}`: 0 on the first step, growing after. Complex updates
+  have no order and are refused, as by :func:`adamx.clip`.
+
+  State: ``count``.
+  """
+
+  def clipped(u, *, c):
+    refuse_complex("clip_by_schedule", u, "have no order and cannot be clipped elementwise")
+    return jnp.clip(u, -c, c)
+
+  def update(updates, state, params=None):
+    del params
+    bound = hp.evaluate(clip_value_fn, state.count)
+    out, _ = leafwise("clip_by_schedule", clipped, updates, c=bound)
+    return out, ClipByScheduleState(increment(state.count))
+
+  return transform(lambda params: ClipByScheduleState(zero_count()), update,
+                   record=ClipByScheduleState)

@@ -41,11 +41,11 @@ from adamx._methods.arrangements import first_moment, rms_denominator, scale_by_
 from adamx._methods.factored import factored_rms
 from adamx._methods.rmsprop import rmsprop
 from adamx._primitives.corrections import rectify
-from adamx._primitives.factored import (
-    add_decayed_weights_at_rate, clip_block_rms, scale_by_param_block_rms,
-)
+from adamx._primitives.layerwise import clip_block_rms, scale_by_param_block_rms
 from adamx._primitives.momentum import momentum as trace
-from adamx._primitives.scale import add_decayed_weights, scale, scale_by_learning_rate
+from adamx._primitives.scale import (
+    add_decayed_weights, add_decayed_weights_at_rate, scale, scale_by_learning_rate,
+)
 from adamx._primitives.steps_adaptation import (
     average_iterates, scale_by_inverse_power_rate, sign_agreement_step,
 )
