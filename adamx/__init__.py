@@ -12,9 +12,9 @@ from adamx._combinators.fanout import linear as linear
 from adamx._combinators.fanout import ratio as ratio
 from adamx._core.hyperparams import InvalidHyperparameter as InvalidHyperparameter
 from adamx._core.transform import Transform as Transform
-from adamx._fast.adam import FusedAdam as FusedAdam
-from adamx._fast.adam import fused_adam as fused_adam
 from adamx._fast.build import KernelBuildError as KernelBuildError
+from adamx._fast.fused import Fused as Fused
+from adamx._fast.fused import fused as fused
 from adamx._methods.adadelta import adadelta as adadelta
 from adamx._methods.adagrad import adagrad as adagrad
 from adamx._methods.adam import adam as adam

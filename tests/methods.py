@@ -6,6 +6,8 @@ by tests/test_contract.py, test_tree_properties.py, test_dtypes.py,
 test_hyperparams_as_data.py, test_checkpoint.py and sharding_checks.py.
 """
 
+import functools
+
 import jax.numpy as jnp
 import optax
 
@@ -31,6 +33,18 @@ def mars_lion(learning_rate, b1=0.9, gamma=0.025, weight_decay=0.0):
   """MARS with Lion's direction (its b2 and eps do not act there)."""
   return adamx.mars(learning_rate, b1=b1, gamma=gamma, weight_decay=weight_decay, variant="lion")
 
+
+def fused_version(method):
+  """``adamx.fused(method(...))``, with the method's own signature."""
+
+  @functools.wraps(method)
+  def build(*args, **kwargs):
+    return adamx.fused(method(*args, **kwargs))
+
+  return build
+
+
+FUSED = dict(dtypes=(jnp.float32, jnp.float64), sharded=False, complex=False)
 ALL_DTYPES = (jnp.float32, jnp.bfloat16, jnp.float64)
 
 # name -> (factory, arguments on the parabola, arguments on Rosenbrock[, options]).
@@ -111,8 +125,14 @@ METHODS = {
     "torch Adafactor": (T.Adafactor, dict(lr=0.1), dict(lr=0.05), dict(elementwise=False)),
     "torch Rprop": (T.Rprop, dict(lr=0.01), dict(lr=1e-3)),
     "torch ASGD": (T.ASGD, dict(lr=0.04), dict(lr=1e-3)),
-    "fused_adam": (adamx.fused_adam, dict(learning_rate=0.05), dict(learning_rate=0.02),
-                   dict(dtypes=(jnp.float32, jnp.float64), sharded=False, complex=False)),
+    "fused adam": (fused_version(adamx.adam), dict(learning_rate=0.05), dict(learning_rate=0.02),
+                   FUSED),
+    "fused adamw": (fused_version(adamx.adamw), dict(learning_rate=0.05, weight_decay=1e-3),
+                    dict(learning_rate=0.02), FUSED),
+    "fused sgd momentum": (fused_version(adamx.sgd), dict(learning_rate=0.01, momentum=0.9),
+                           dict(learning_rate=2e-4, momentum=0.9, nesterov=True), FUSED),
+    "fused lion": (fused_version(adamx.lion), dict(learning_rate=0.01), dict(learning_rate=1e-3),
+                   FUSED),
     "torch SGD": (T.SGD, dict(lr=0.01, momentum=0.9, weight_decay=1e-4),
                   dict(lr=2e-4, momentum=0.9)),
     "torch Adagrad": (T.Adagrad, dict(lr=0.5), dict(lr=0.3)),

@@ -172,10 +172,10 @@ def test_keras_sgd_with_momentum_and_weight_decay_has_one_learning_rate():
   assert float(adamx.learning_rate(opt.init(jnp.zeros(2)))) == pytest.approx(0.05)
 
 
-def test_fused_adam_replace_keeps_its_step():
-  opt = adamx.fused_adam(0.1)
+def test_fused_replace_keeps_its_step():
+  opt = adamx.fused(adamx.adam(0.1))
   replaced = opt._replace(init=opt.init)
-  assert replaced.name == "fused_adam" and type(replaced) is type(opt)
+  assert replaced.name == "fused(adam)" and type(replaced) is type(opt)
   params, state = replaced.step(jnp.zeros(2), jnp.ones(2), replaced.init(jnp.zeros(2)))
   np.testing.assert_allclose(params, [-0.1, -0.1], rtol=1e-6)
   assert repr(adamx.adam(0.1)._replace(init=opt.init)).startswith("adam(")

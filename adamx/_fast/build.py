@@ -1,10 +1,16 @@
-"""Compiles the fused kernel on first use and registers it with XLA.
+"""Finds the fused kernel's shared library and registers it with XLA.
 
-The kernel is one C++ file compiled against the XLA FFI headers that jaxlib
-ships (``jax.ffi.include_dir()``). It is built lazily, once per machine and
-source version, into ``$ADAMX_CACHE_DIR`` (default ``~/.cache/adamx``), so
-``pip install -e .`` needs no compiler and a missing one is reported only when
-the fused path is used.
+The kernel (``kernel.cc``) is built when the package is built (``setup.py``
+compiles it against the XLA FFI headers of the jaxlib in the build
+environment), for a baseline instruction set with clones of the hot loop for
+newer ones chosen when it is loaded. No compiler is needed at run time.
+
+Where the package was installed without it (a platform with no compiler at
+build time, or a source checkout used without installing) the kernel is
+compiled once on first use with the system C++ compiler into
+``$ADAMX_CACHE_DIR`` (default ``~/.cache/adamx``), keyed by the source, the
+flags, jax's version and the machine architecture only: a cached kernel is
+used without looking for a compiler.
 """
 
 from __future__ import annotations
@@ -21,77 +27,82 @@ import tempfile
 
 import jax
 
-SOURCE = pathlib.Path(__file__).with_name("adam_kernel.cc")
-TARGET_NAME = "adamx_fused_adam"
-# -ffp-contract=off: multiply-adds are fused only where the source says (as XLA does).
-FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno",
-         "-std=c++17", "-shared", "-fPIC", "-pthread")
+from adamx._fast.build_flags import COMPILE_FLAGS
+
+HERE = pathlib.Path(__file__).parent
+SOURCE = HERE / "kernel.cc"
+TARGET_NAME = "adamx_fused_step"
 
 
 class KernelBuildError(RuntimeError):
-  """The fused kernel could not be compiled; the message says why and what to do."""
+  """The fused kernel is neither installed nor buildable; the message says why."""
 
 
-def _cpu_model() -> str:
-  try:
-    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-      if line.startswith(("model name", "flags")):
-        return line
-  except OSError:
-    pass
-  return platform.processor()
+def packaged() -> pathlib.Path | None:
+  """The kernel built with the package (``adamx/_fast/_kernel*.so``), if any."""
+  return next(iter(sorted(HERE.glob("_kernel*.so"))), None)
 
 
-def _compiler() -> str:
+def _cached() -> pathlib.Path:
+  key = hashlib.sha256("\n".join([
+      SOURCE.read_text(), " ".join(COMPILE_FLAGS), jax.__version__, platform.machine(),
+  ]).encode()).hexdigest()[:16]
+  cache = pathlib.Path(os.environ.get("ADAMX_CACHE_DIR", pathlib.Path.home() / ".cache" / "adamx"))
+  return cache / f"{TARGET_NAME}-{key}.so"
+
+
+def _compile(target: pathlib.Path) -> None:
   compiler = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
   if compiler is None:
     raise KernelBuildError(
-        "adamx's fused Adam needs a C++17 compiler to build its kernel on first"
-        " use, and none was found (set CXX, or install g++). Use adamx.adam,"
-        " which needs no compiler and gives the same numbers."
-    )
-  return compiler
-
-
-@functools.cache
-def library_path() -> pathlib.Path:
-  """Path of the compiled kernel, building it if this version is not cached."""
-  if not SOURCE.exists():
-    raise KernelBuildError(f"adamx's kernel source {SOURCE} is missing from the install.")
-  compiler = _compiler()
-  include = jax.ffi.include_dir()
-  key = hashlib.sha256("\n".join([
-      SOURCE.read_text(), compiler, " ".join(FLAGS), include, jax.__version__,
-      platform.machine(), _cpu_model(),
-  ]).encode()).hexdigest()[:16]
-  cache = pathlib.Path(os.environ.get("ADAMX_CACHE_DIR", pathlib.Path.home() / ".cache" / "adamx"))
-  target = cache / f"{TARGET_NAME}-{key}.so"
-  if target.exists():
-    return target
-  cache.mkdir(parents=True, exist_ok=True)
-  with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        "it was not built with the package and no C++17 compiler was found to build it"
+        " (set CXX or install g++, then reinstall adamx or use it once)")
+  target.parent.mkdir(parents=True, exist_ok=True)
+  with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
     partial = pathlib.Path(tmp) / target.name
-    command = [compiler, *FLAGS, f"-I{include}", str(SOURCE), "-o", str(partial)]
+    command = [compiler, *COMPILE_FLAGS, "-shared", f"-I{jax.ffi.include_dir()}", str(SOURCE),
+               "-o", str(partial)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-      raise KernelBuildError(
-          "adamx's fused Adam kernel failed to compile:\n  " + " ".join(command)
-          + "\n" + result.stderr[-4000:]
-      )
+      raise KernelBuildError("it failed to compile:\n  " + " ".join(command) + "\n"
+                             + result.stderr[-4000:])
     os.replace(partial, target)  # atomic: concurrent builders never see half a file
+
+
+def library_path() -> pathlib.Path:
+  """The kernel library: the packaged one, else the cached one, else built now."""
+  found = packaged()
+  if found is not None:
+    return found
+  if not SOURCE.exists():
+    raise KernelBuildError(f"its source {SOURCE} is missing from the install")
+  target = _cached()
+  if not target.exists():
+    _compile(target)
   return target
 
 
 @functools.cache
-def library() -> ctypes.CDLL:
-  """The loaded kernel library, with its XLA FFI handler registered for CPU."""
-  lib = ctypes.cdll.LoadLibrary(str(library_path()))
-  jax.ffi.register_ffi_target(
-      TARGET_NAME, jax.ffi.pycapsule(lib.AdamxFusedAdam), platform="cpu"
-  )
+def _load() -> ctypes.CDLL | KernelBuildError:
+  try:
+    lib = ctypes.cdll.LoadLibrary(str(library_path()))
+  except (KernelBuildError, OSError) as error:  # tried once per process
+    return error if isinstance(error, KernelBuildError) else KernelBuildError(str(error))
+  jax.ffi.register_ffi_target(TARGET_NAME, jax.ffi.pycapsule(lib.AdamxFusedStep), platform="cpu")
   lib.adamx_bandwidth_reference.restype = None
   lib.adamx_bandwidth_reference.argtypes = [
       ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
       ctypes.c_size_t, ctypes.c_int,
   ]
+  return lib
+
+
+def library() -> ctypes.CDLL:
+  """The loaded kernel library, with its XLA FFI handler registered for CPU.
+
+  Raises :class:`KernelBuildError` (the same one on every call) where there is none.
+  """
+  lib = _load()
+  if isinstance(lib, KernelBuildError):
+    raise lib
   return lib
