@@ -41,7 +41,8 @@ STEPS = 40
 
 def _params(dtype=jnp.float64):
   return {"w": jnp.linspace(-1, 1, 12, dtype=dtype).reshape(3, 4),
-          "b": [jnp.arange(5, dtype=dtype), jnp.asarray(0.5, dtype)],
+          "b": [jnp.arange(5, dtype=dtype), jnp.asarray(0.5, dtype), jnp.full((1,), -0.3, dtype)],
+          "t": jnp.linspace(-3, 3, 24, dtype=dtype).reshape(2, 3, 4, 1),
           "big": jnp.linspace(0, 2, 70_000, dtype=dtype)}  # several kernel threads
 
 
@@ -157,7 +158,7 @@ def test_state_is_flat_and_read_by_optax_names():
   assert type(state).__name__ == "FusedAdamState"
   assert state._fields == adamx.adam(1e-3).init(params)._fields
   nu = optax.tree_utils.tree_get(state, "nu")
-  assert [x.shape for x in nu] == [(12 + 5 + 1 + 70_000,)]  # one buffer per dtype
+  assert [x.shape for x in nu] == [(12 + 5 + 1 + 1 + 24 + 70_000,)]  # one buffer per dtype
 
 
 def test_mixed_dtypes_get_one_buffer_each():
@@ -330,3 +331,17 @@ def test_the_kernel_is_built_with_the_package():
     pytest.skip("adamx was installed without its kernel (no compiler at build time)")
   assert build.library_path() == packaged
   assert packaged.parent == pathlib.Path(adamx.__file__).parent / "_fast"
+
+
+def test_inject_hyperparams_changes_the_rate_without_rebuilding():
+  opt = optax.inject_hyperparams(
+      lambda learning_rate: adamx.fused(adamx.adam(learning_rate)))(learning_rate=0.1)
+  ref = optax.inject_hyperparams(adamx.adam)(learning_rate=0.1)
+  params, grads = _params(), _grads(_params(), 0)
+  state, s_ref = opt.init(params), ref.init(params)
+  for lr in (0.1, 0.01):
+    state.hyperparams["learning_rate"] = jnp.asarray(lr)
+    s_ref.hyperparams["learning_rate"] = jnp.asarray(lr)
+    u, state = jax.jit(opt.update)(grads, state, params)
+    u_ref, s_ref = jax.jit(ref.update)(grads, s_ref, params)
+    _equal(u, u_ref)

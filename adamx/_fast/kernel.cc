@@ -41,7 +41,10 @@ namespace {
 
 // Methods and their scalars, in the order adamx/_fast/kernels.py stacks them.
 enum Method : int64_t { kAdam = 0, kMomentum = 1, kLion = 2 };
-enum AdamScalar { kB1, kOneMinusB1, kB2, kOneMinusB2, kInvC1, kInvC2, kEpsRoot, kEps, kAdamDecay, kAdamNegLr, kAdamCount };
+enum AdamScalar {
+  kB1, kOneMinusB1, kB2, kOneMinusB2, kC1, kC2, kInvC1, kInvC2, kEpsRoot, kEps, kAdamDecay, kAdamNegLr,
+  kAdamCount
+};
 enum MomentumScalar { kMu, kMomentumNegLr, kMomentumCount };
 enum LionScalar { kW, kOneMinusW, kBeta, kOneMinusBeta, kLionDecay, kLionNegLr, kLionCount };
 
@@ -75,10 +78,11 @@ template <typename T> inline T sign(T x) {
 
 // One leaf's elements [lo, hi). p: parameters (read for decay or a step);
 // out: the new parameters (kStep) or the updates; a, b: state slices.
-// kFlag: weight decay (Adam, Lion) or Nesterov (momentum). Inputs and
+// kFlag: weight decay (Adam, Lion) or Nesterov (momentum). kRank0: a 0-d
+// leaf, where XLA's simplifier rewrites Adam's ratio differently (see below). Inputs and
 // outputs may be the same buffers (updated in place): each element is read
 // before it is written, so the loop vectorizes as if they were distinct.
-template <Method M, typename T, typename SA, typename SB, bool kStep, bool kFlag>
+template <Method M, typename T, typename SA, typename SB, bool kStep, bool kFlag, bool kRank0>
 ADAMX_CLONES void step_range(const T* __restrict s, const T* __restrict p, const T* __restrict g,
                              const SA* __restrict a_in, const SB* __restrict b_in,
                              T* __restrict out, SA* __restrict a_out, SB* __restrict b_out,
@@ -89,11 +93,14 @@ ADAMX_CLONES void step_range(const T* __restrict s, const T* __restrict p, const
       // XLA contracts `b*m + (1-b)*g` to fma((1-b), g, b*m); so does this.
       T m = std::fma(s[kOneMinusB1], gi, s[kB1] * load<T>(a_in, i));
       T v = std::fma(s[kOneMinusB2], gi * gi, s[kB2] * load<T>(b_in, i));
-      // XLA divides by a scalar as a multiplication by its reciprocal.
-      T den = std::sqrt(std::max(std::fma(v, s[kInvC2], s[kEpsRoot]), T(0))) + s[kEps];
+      // XLA turns an array's division by a scalar into a multiplication by
+      // its reciprocal, and (m / c1) / den on a 0-d leaf into m / (c1 * den).
+      T vhat_eps = kRank0 ? v / s[kC2] + s[kEpsRoot] : std::fma(v, s[kInvC2], s[kEpsRoot]);
+      T den = std::sqrt(std::max(vhat_eps, T(0))) + s[kEps];
       // ratio's guard: 0 where the denominator is 0. Dividing unconditionally
       // (by 1 there) keeps the loop free of branches, so it vectorizes.
-      T q = (m * s[kInvC1]) / (den == T(0) ? T(1) : den);
+      T safe = den == T(0) ? T(1) : den;
+      T q = kRank0 ? m / (s[kC1] * safe) : (m * s[kInvC1]) / safe;
       T r = den == T(0) ? T(0) : q;
       if constexpr (kFlag) r = std::fma(s[kAdamDecay], p[i], r);
       u = s[kAdamNegLr] * r;
@@ -120,6 +127,7 @@ struct Leaf {
   const void* g;
   void* out;
   size_t offset, n;  // slice of the state buffers
+  bool rank0;
 };
 
 struct Call {
@@ -134,7 +142,7 @@ struct Call {
 
 template <Method M, typename T, typename SA, typename SB, bool kStep, bool kFlag>
 void run_leaf(const Call& c, const Leaf& L, size_t lo, size_t hi) {
-  step_range<M, T, SA, SB, kStep, kFlag>(
+  (L.rank0 ? step_range<M, T, SA, SB, kStep, kFlag, true> : step_range<M, T, SA, SB, kStep, kFlag, false>)(
       static_cast<const T*>(c.scalars), static_cast<const T*>(L.p), static_cast<const T*>(L.g),
       static_cast<const SA*>(c.a_in) + L.offset, static_cast<const SB*>(c.b_in) + L.offset,
       static_cast<T*>(L.out), static_cast<SA*>(c.a_out) + L.offset,
@@ -246,7 +254,8 @@ ffi::Error StepImpl(ffi::AnyBuffer scalars, ffi::RemainingArgs args, ffi::Remain
     size_t count = g->element_count();
     if (p->element_type() != t || g->element_type() != t || p->element_count() != count)
       return ffi::Error::InvalidArgument("adamx fused: leaf dtype or size mismatch");
-    c.leaves[i] = Leaf{p->untyped_data(), g->untyped_data(), (*o)->untyped_data(), at, count};
+    c.leaves[i] = Leaf{p->untyped_data(), g->untyped_data(), (*o)->untyped_data(), at, count,
+                       g->dimensions().size() == 0};
     at += count;
   }
   if (at > state_size) return ffi::Error::InvalidArgument("adamx fused: leaves overrun the state buffers");
