@@ -1,1 +1,1 @@
-"""Fast paths: a single-pass multi-tensor Adam kernel (XLA FFI) and flat parameter buffers."""
+"""Fast paths: ``adamx.fused``, multi-tensor kernels over a flat optimizer state (XLA FFI)."""

@@ -10,9 +10,12 @@ writes once (28 bytes per float32 parameter for Adam). The parameters and
 gradients stay the tree the model has.
 
 Numbers: the state is bit-identical to the composed method's under
-``jax.jit``; updates and parameters may differ from it by one rounding in
-the last operation (XLA contracts ``p + (-lr) * r`` into a fused multiply-add
-in some vector lanes; the kernel never does).
+``jax.jit``, and so are the updates of every leaf of more than one element.
+On a one-element leaf XLA simplifies Adam's ratio differently (there is no
+broadcast to rewrite) and the update may differ by a few ulps. A step that
+also applies the update may differ from ``optax.apply_updates`` by one
+rounding (XLA contracts ``p + (-lr) * r`` into a fused multiply-add in some
+vector lanes; the kernel never does).
 
 Where the kernel cannot run (a GPU or TPU backend, or no kernel built for
 this machine and no compiler) the same flat state is updated by the composed
@@ -93,7 +96,8 @@ def fused(method: Transform) -> Fused:
   momentum) or ``adamx.lion``, built with any of its arguments except those
   the kernel lacks (Adam's ``nesterov``, a weight-decay ``mask``, SGD's
   ``dampening``: each refused by name). The result has the method's
-  numbers (state bit-identical under ``jax.jit``; updates to one rounding),
+  numbers (state bit-identical under ``jax.jit``, updates too but on one-element
+  leaves, a step to one rounding: see the module docstring),
   its state fields (``count``, ``mu``, ``nu``, ``learning_rate``...) with each
   statistic flat, and :meth:`Fused.step` to update and apply in one pass.
 
@@ -241,7 +245,8 @@ def _run(opt: Fused, grads: Any, state: Any, params: Any, apply: bool) -> tuple[
     for start in range(0, len(group.indices), MAX_LEAVES):
       index = group.indices[start:start + MAX_LEAVES]
       results, buffers = _call(opt, apply, scalars, [first[i] for i in index],
-                               [g_leaves[i] for i in index], buffers, group.offsets[start])
+                               [g_leaves[i] for i in index], buffers,
+                               list(group.offsets[start:start + MAX_LEAVES]))
       for i, x in zip(index, results):
         out[i] = x
     for name, buffer in zip(opt.kernel.slots, buffers):
@@ -252,8 +257,8 @@ def _run(opt: Fused, grads: Any, state: Any, params: Any, apply: bool) -> tuple[
 
 
 def _call(opt: Fused, apply: bool, scalars: jax.Array, first: list[Any], grads: list[Any],
-          buffers: list[Any], offset: int) -> tuple[list[Any], list[Any]]:
-  """One custom call on some leaves of a group and the whole state buffers."""
+          buffers: list[Any], offsets: list[int]) -> tuple[list[Any], list[Any]]:
+  """One custom call on some leaves of a group (each at its offset in the state buffers)."""
   n, dtype = len(grads), scalars.dtype
   results = [jax.ShapeDtypeStruct(jnp.shape(g), dtype) for g in grads]
   results += [jax.ShapeDtypeStruct(b.shape, b.dtype) for b in buffers]
@@ -265,5 +270,6 @@ def _call(opt: Fused, apply: bool, scalars: jax.Array, first: list[Any], grads: 
   call = jax.ffi.ffi_call(build.TARGET_NAME, results, input_output_aliases=aliases,
                           vmap_method="sequential")
   flat = call(scalars, *first, *grads, *buffers, method=np.int64(opt.kernel.method),
-              offset=np.int64(offset), step=apply, flag=opt.kernel.flag(opt.arguments))
+              offsets=np.asarray(offsets, np.int64), step=apply,
+              flag=opt.kernel.flag(opt.arguments))
   return flat[:n], flat[n:]

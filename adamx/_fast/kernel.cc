@@ -1,8 +1,8 @@
 // Multi-tensor optimizer steps for the XLA CPU backend, called via jax.ffi.
 //
-// One custom call updates every leaf of a parameter tree whose optimizer
-// state lives in one flat buffer per statistic: leaf i owns the slice
-// [offset_i, offset_i + size_i) of each state buffer, in tree order. For each
+// One custom call updates leaves of a parameter tree whose optimizer state
+// lives in one flat buffer per statistic: leaf i owns the slice
+// [offsets[i], offsets[i] + size_i) of each state buffer. For each
 // element the call reads p, g and the state once and writes the new parameter
 // (or the update) and the state once: 28 bytes per float32 parameter for
 // Adam, the memory-traffic minimum.
@@ -42,8 +42,7 @@ namespace {
 // Methods and their scalars, in the order adamx/_fast/kernels.py stacks them.
 enum Method : int64_t { kAdam = 0, kMomentum = 1, kLion = 2 };
 enum AdamScalar {
-  kB1, kOneMinusB1, kB2, kOneMinusB2, kC1, kC2, kInvC1, kInvC2, kEpsRoot, kEps, kAdamDecay, kAdamNegLr,
-  kAdamCount
+  kB1, kOneMinusB1, kB2, kOneMinusB2, kInvC1, kInvC2, kEpsRoot, kEps, kAdamDecay, kAdamNegLr, kAdamCount
 };
 enum MomentumScalar { kMu, kMomentumNegLr, kMomentumCount };
 enum LionScalar { kW, kOneMinusW, kBeta, kOneMinusBeta, kLionDecay, kLionNegLr, kLionCount };
@@ -78,11 +77,10 @@ template <typename T> inline T sign(T x) {
 
 // One leaf's elements [lo, hi). p: parameters (read for decay or a step);
 // out: the new parameters (kStep) or the updates; a, b: state slices.
-// kFlag: weight decay (Adam, Lion) or Nesterov (momentum). kRank0: a 0-d
-// leaf, where XLA's simplifier rewrites Adam's ratio differently (see below). Inputs and
+// kFlag: weight decay (Adam, Lion) or Nesterov (momentum). Inputs and
 // outputs may be the same buffers (updated in place): each element is read
 // before it is written, so the loop vectorizes as if they were distinct.
-template <Method M, typename T, typename SA, typename SB, bool kStep, bool kFlag, bool kRank0>
+template <Method M, typename T, typename SA, typename SB, bool kStep, bool kFlag>
 ADAMX_CLONES void step_range(const T* __restrict s, const T* __restrict p, const T* __restrict g,
                              const SA* __restrict a_in, const SB* __restrict b_in,
                              T* __restrict out, SA* __restrict a_out, SB* __restrict b_out,
@@ -93,14 +91,14 @@ ADAMX_CLONES void step_range(const T* __restrict s, const T* __restrict p, const
       // XLA contracts `b*m + (1-b)*g` to fma((1-b), g, b*m); so does this.
       T m = std::fma(s[kOneMinusB1], gi, s[kB1] * load<T>(a_in, i));
       T v = std::fma(s[kOneMinusB2], gi * gi, s[kB2] * load<T>(b_in, i));
-      // XLA turns an array's division by a scalar into a multiplication by
-      // its reciprocal, and (m / c1) / den on a 0-d leaf into m / (c1 * den).
-      T vhat_eps = kRank0 ? v / s[kC2] + s[kEpsRoot] : std::fma(v, s[kInvC2], s[kEpsRoot]);
-      T den = std::sqrt(std::max(vhat_eps, T(0))) + s[kEps];
+      // XLA turns an array's division by a scalar into a multiplication by its
+      // reciprocal (and contracts it with eps_root). One-element leaves, where
+      // it simplifies otherwise, are left to XLA (adamx/_fast/fused.py).
+      T den = std::sqrt(std::max(std::fma(v, s[kInvC2], s[kEpsRoot]), T(0))) + s[kEps];
       // ratio's guard: 0 where the denominator is 0. Dividing unconditionally
       // (by 1 there) keeps the loop free of branches, so it vectorizes.
       T safe = den == T(0) ? T(1) : den;
-      T q = kRank0 ? m / (s[kC1] * safe) : (m * s[kInvC1]) / safe;
+      T q = (m * s[kInvC1]) / safe;
       T r = den == T(0) ? T(0) : q;
       if constexpr (kFlag) r = std::fma(s[kAdamDecay], p[i], r);
       u = s[kAdamNegLr] * r;
@@ -127,7 +125,6 @@ struct Leaf {
   const void* g;
   void* out;
   size_t offset, n;  // slice of the state buffers
-  bool rank0;
 };
 
 struct Call {
@@ -142,7 +139,7 @@ struct Call {
 
 template <Method M, typename T, typename SA, typename SB, bool kStep, bool kFlag>
 void run_leaf(const Call& c, const Leaf& L, size_t lo, size_t hi) {
-  (L.rank0 ? step_range<M, T, SA, SB, kStep, kFlag, true> : step_range<M, T, SA, SB, kStep, kFlag, false>)(
+  step_range<M, T, SA, SB, kStep, kFlag>(
       static_cast<const T*>(c.scalars), static_cast<const T*>(L.p), static_cast<const T*>(L.g),
       static_cast<const SA*>(c.a_in) + L.offset, static_cast<const SB*>(c.b_in) + L.offset,
       static_cast<T*>(L.out), static_cast<SA*>(c.a_out) + L.offset,
@@ -217,7 +214,7 @@ size_t scalar_count(Method m) {
 // reads no parameters), N gradients, then the state buffers (two for Adam,
 // one otherwise). Results: N outputs, then the new state buffers.
 ffi::Error StepImpl(ffi::AnyBuffer scalars, ffi::RemainingArgs args, ffi::RemainingRets rets,
-                    int64_t method, int64_t offset, bool step, bool flag) {
+                    int64_t method, ffi::Span<const int64_t> offsets, bool step, bool flag) {
   if (method < kAdam || method > kLion) return ffi::Error::InvalidArgument("adamx fused: unknown method");
   Call c{static_cast<Method>(method), step, flag, scalars.untyped_data()};
   size_t slots = c.method == kAdam ? 2 : 1;
@@ -245,7 +242,7 @@ ffi::Error StepImpl(ffi::AnyBuffer scalars, ffi::RemainingArgs args, ffi::Remain
     (k == 0 ? c.a16 : c.b16) = st == ffi::DataType::BF16;
   }
   if (slots == 1) { c.b_in = c.a_in; c.b_out = c.a_out; c.b16 = c.a16; }  // unused
-  size_t at = static_cast<size_t>(offset);
+  if (offsets.size() != n) return ffi::Error::InvalidArgument("adamx fused: one offset per leaf");
   c.leaves.resize(n);
   for (size_t i = 0; i < n; ++i) {
     auto p = args.get<ffi::AnyBuffer>(i), g = args.get<ffi::AnyBuffer>(n + i);
@@ -254,11 +251,11 @@ ffi::Error StepImpl(ffi::AnyBuffer scalars, ffi::RemainingArgs args, ffi::Remain
     size_t count = g->element_count();
     if (p->element_type() != t || g->element_type() != t || p->element_count() != count)
       return ffi::Error::InvalidArgument("adamx fused: leaf dtype or size mismatch");
-    c.leaves[i] = Leaf{p->untyped_data(), g->untyped_data(), (*o)->untyped_data(), at, count,
-                       g->dimensions().size() == 0};
-    at += count;
+    size_t at = static_cast<size_t>(offsets[i]);
+    if (offsets[i] < 0 || at + count > state_size)
+      return ffi::Error::InvalidArgument("adamx fused: a leaf overruns the state buffers");
+    c.leaves[i] = Leaf{p->untyped_data(), g->untyped_data(), (*o)->untyped_data(), at, count};
   }
-  if (at > state_size) return ffi::Error::InvalidArgument("adamx fused: leaves overrun the state buffers");
   run_all(c, t == ffi::DataType::F32 ? pick_storage<float>(c) : pick_storage<double>(c));
   return ffi::Error::Success();
 }
@@ -271,7 +268,7 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(AdamxFusedStep, StepImpl,
                                   .RemainingArgs()
                                   .RemainingRets()
                                   .Attr<int64_t>("method")
-                                  .Attr<int64_t>("offset")
+                                  .Attr<ffi::Span<const int64_t>>("offsets")
                                   .Attr<bool>("step")
                                   .Attr<bool>("flag"));
 

@@ -55,10 +55,9 @@ def _decay(args, d, count):
 
 def _adam_scalars(args, d, count, new_count, rate):
   b1, b2 = hp.cast(args["b1"], d), hp.cast(args["b2"], d)
-  c1, c2 = 1 - b1 ** new_count.astype(d), 1 - b2 ** new_count.astype(d)
-  # XLA divides an array by a scalar as a multiplication by its reciprocal
-  # (and a 0-d array by the scalar itself); so does the kernel.
-  return [b1, 1 - b1, b2, 1 - b2, c1, c2, 1 / c1, 1 / c2,
+  # XLA divides an array by a scalar as a multiplication by its reciprocal; so does the kernel.
+  return [b1, 1 - b1, b2, 1 - b2, 1 / (1 - b1 ** new_count.astype(d)),
+          1 / (1 - b2 ** new_count.astype(d)),
           hp.cast(args["eps_root"], d), hp.cast(args["eps"], d), _decay(args, d, count),
           -1 * rate.astype(d)]
 
