@@ -76,7 +76,12 @@ def _combine_leaf(combine: Callable[..., jax.Array], u: Any, *xs: Any) -> jax.Ar
 def _safe_divide(x: jax.Array, y: jax.Array) -> jax.Array:
   # 0/0 happens only when every statistic is zero (e.g. eps=0 on an all-zero
   # gradient); the step is then 0, not NaN. NaN inputs still propagate.
-  return jnp.where(y == 0, jnp.zeros_like(x), x / jnp.where(y == 0, 1, y))
+  # One comparison and two selects (jnp.where would stage a nested jit per
+  # leaf, which costs tracing and compile time on trees of many leaves).
+  zero = y == 0
+  quotient = x / jax.lax.select(zero, jnp.ones_like(y), y)
+  zero = jnp.broadcast_to(zero, quotient.shape)
+  return jax.lax.select(zero, jnp.zeros_like(quotient), quotient)
 
 
 def _subtract(x: jax.Array, y: jax.Array) -> jax.Array:

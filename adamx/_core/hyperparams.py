@@ -251,6 +251,8 @@ def cast(value: Any, dtype: Any) -> jax.Array:
   """A hyperparameter as an array of ``dtype`` (Python floats exactly)."""
   if isinstance(value, OneMinus):
     return 1 - cast(value.value, dtype)
+  if isinstance(value, Formed):
+    return value.form(**{k: cast(v, dtype) for k, v in value.inputs.items()})
   return jnp.asarray(value, dtype=dtype)
 
 
@@ -263,3 +265,16 @@ class OneMinus:
 
   def __repr__(self) -> str:
     return f"(1 - {self.value!r})"
+
+
+class Formed:
+  """A per-step scalar formed from hyperparameters in the dtype it is cast to.
+
+  ``cast(Formed(form, b=decay, t=count), d)`` is ``form(b=cast(decay, d),
+  t=cast(count, d))``: :math:`\\beta^t`, say, computed as the per-array maths
+  would compute it, but once per step and dtype instead of once per leaf
+  (:func:`adamx._core.lift.leafwise` casts each scalar once per compute dtype).
+  """
+
+  def __init__(self, form: Callable[..., Any], **inputs: Any):
+    self.form, self.inputs = form, inputs

@@ -28,6 +28,8 @@ from adamx._core.transform import Transform, transform
 def cast(x: jax.Array, dtype: Any) -> jax.Array:
   """``x`` as ``dtype``; complex to real keeps the real part (the imaginary
   part of a statistic of real inputs is exactly zero)."""
+  if x.dtype == dtype and not getattr(x, "weak_type", True):
+    return x  # what astype returns, without its tracing work (several per leaf)
   if jnp.iscomplexobj(x) and not jnp.issubdtype(dtype, jnp.complexfloating):
     x = jnp.real(x)
   return x.astype(dtype)
@@ -70,7 +72,9 @@ def leafwise(
       that float16 squares and eps do not underflow) instead of the
       incoming update's dtype.
     **scalars: hyperparameters and per-step scalars, cast to the real
-      compute dtype of each leaf.
+      compute dtype of each leaf (once per dtype: the leaves of one dtype
+      share the cast, and a :class:`~adamx._core.hyperparams.Formed` scalar
+      is formed once per dtype).
 
   The compute dtype of a leaf is the widest of its update, stats and
   parameter (at least float32); it is complex only if the update or the
@@ -87,15 +91,18 @@ def leafwise(
   if params is not _UNUSED:
     columns.append(structure.flatten_up_to(params))
   outs, new_stats = [], [[] for _ in stats]
+  cast_scalars: dict[Any, dict[str, Any]] = {}  # once per real compute dtype, not per leaf
   for leaves in zip(*columns):
     u = leaves[0]
     arrays = [jnp.asarray(x) for x in leaves]
     precision = hp.compute_dtype(*(x.dtype for x in arrays))
     complex_ = any(jnp.iscomplexobj(x) for x in (arrays[0], *arrays[1 + len(stats):]))
     d = precision if complex_ else hp.real_dtype(precision)
+    real = hp.real_dtype(d)
+    if real not in cast_scalars:
+      cast_scalars[real] = {k: hp.cast(v, real) for k, v in scalars.items()}
     with mixing(complex_):
-      result = maths(*(cast(x, d) for x in arrays),
-                     **{k: hp.cast(v, hp.real_dtype(d)) for k, v in scalars.items()})
+      result = maths(*(cast(x, d) for x in arrays), **cast_scalars[real])
     out, *new = result if stats else (result,)
     outs.append(out if wide else cast(out, jnp.result_type(u)))
     for column, value, old in zip(new_stats, new, arrays[1:]):

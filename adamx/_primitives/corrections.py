@@ -34,8 +34,11 @@ def bias_correct(decay: hp.Scalar, *, power: float = 1.0) -> Transform:
     power: static exponent :math:`p` of the correction (1 or 0.5 in practice).
   """
 
-  def correct(u, *, b, t):
-    correction = 1 - b**t
+  def correct(u, *, b_t):
+    # 1 - b^t per leaf, b^t once: XLA multiplies by the reciprocal of a
+    # divisor used by one leaf only, and divides by a shared one, which
+    # rounds differently.
+    correction = 1 - b_t
     if power == 0.5:
       correction = jnp.sqrt(correction)
     elif power != 1.0:
@@ -45,7 +48,8 @@ def bias_correct(decay: hp.Scalar, *, power: float = 1.0) -> Transform:
   def update(updates, state, params=None):
     del params
     count = increment(state.count)
-    out, _ = leafwise("bias_correct", correct, updates, b=decay, t=count)
+    b_t = hp.Formed(lambda b, t: b**t, b=decay, t=count)  # once per step and dtype
+    out, _ = leafwise("bias_correct", correct, updates, b_t=b_t)
     return out, BiasCorrectState(count)
 
   return transform(lambda params: BiasCorrectState(zero_count()), update,

@@ -51,6 +51,8 @@ def root(eps: hp.Scalar = 0.0) -> Transform:
   root is then 0 instead of NaN (where eps covers the rounding, the result
   is the plain :math:`\\sqrt{u + \\epsilon}`, as Optax's).
   """
+  if hp.is_zero(eps):  # nothing to add (the same numbers: XLA drops an added 0 too)
+    return _stateless("root", lambda u: jnp.sqrt(jnp.maximum(u, 0)), wide=True)
   return _stateless("root", lambda u, *, eps: jnp.sqrt(jnp.maximum(u + eps, 0)), wide=True,
                    eps=eps)
 

@@ -50,11 +50,12 @@ def scale_by_ema(
     name: the state field, by the role of :math:`m` (``"nu"`` for a second moment).
   """
 
-  def ema(u, m, *, b):
-    new = (1 - b) * u + b * m
-    return (b * new + (1 - b) * u if nesterov else new), new
+  def ema(u, m, *, b, one_minus_b):
+    new = one_minus_b * u + b * m
+    return (b * new + one_minus_b * u if nesterov else new), new
 
-  return statistic("scale_by_ema", ema, name, initial_value, dtype, b=decay)
+  return statistic("scale_by_ema", ema, name, initial_value, dtype, b=decay,
+                   one_minus_b=hp.OneMinus(decay))
 
 
 @primitive
