@@ -14,10 +14,9 @@
 // therefore bit-identical to the composed method's; the parameter may differ
 // by one rounding of p + u, which XLA contracts in some vector lanes only.
 //
-// Built once, for a baseline instruction set, with clones of the hot loop for
-// newer ones chosen at load time (GCC's target_clones on x86-64): one binary
-// serves every machine, and the numbers do not depend on the clone chosen
-// (std::fma is exact in every clone).
+// Built once, for a baseline instruction set, with a second copy of the hot
+// loop for AVX2 and FMA chosen at load time on x86-64 (see run_leaf): one
+// binary serves every machine.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -31,10 +30,8 @@
 
 namespace ffi = xla::ffi;
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define ADAMX_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define ADAMX_CLONES
+#if defined(__x86_64__) && defined(__GNUC__)
+#define ADAMX_X86 1
 #endif
 
 namespace {
@@ -71,59 +68,64 @@ template <typename T, typename S> inline void store(S* x, size_t i, T value) {
   if constexpr (std::is_same_v<S, T>) x[i] = value; else x[i] = f32_to_bf16(static_cast<float>(value));
 }
 
+constexpr size_t scalar_count(Method m) {
+  if (m == kAdam) return kAdamCount;
+  return m == kMomentum ? size_t{kMomentumCount} : size_t{kLionCount};
+}
+
 template <typename T> inline T sign(T x) {
   return x > T(0) ? T(1) : (x < T(0) ? T(-1) : x);  // 0 -> 0, NaN -> NaN, as jnp.sign
 }
 
-// One leaf's elements [lo, hi). p: parameters (read for decay or a step);
-// out: the new parameters (kStep) or the updates; a, b: state slices.
-// kFlag: weight decay (Adam, Lion) or Nesterov (momentum). Inputs and
-// outputs may be the same buffers (updated in place): each element is read
-// before it is written, so the loop vectorizes as if they were distinct.
+// One leaf's elements [lo, hi). s: the scalars; p: parameters (read for decay;
+// with kStep updated in place, else the update goes to out); a, b: the leaf's
+// slices of the state buffers, updated in place. kFlag: weight decay (Adam,
+// Lion) or Nesterov (momentum). Every pointer is distinct from the others
+// (XLA aliases each result to its input), so the loop vectorizes with no
+// run-time overlap checks; the scalars are read once, before it.
 template <Method M, typename T, typename SA, typename SB, bool kStep, bool kFlag>
-ADAMX_CLONES void step_range(const T* __restrict s, const T* __restrict p, const T* __restrict g,
-                             const SA* __restrict a_in, const SB* __restrict b_in,
-                             T* __restrict out, SA* __restrict a_out, SB* __restrict b_out,
-                             size_t lo, size_t hi) {
+__attribute__((always_inline)) inline void step_range(
+    const T* __restrict s, T* __restrict p, const T* __restrict g, SA* __restrict a,
+    SB* __restrict b, T* __restrict out, size_t lo, size_t hi) {
+  T k[kAdamCount];  // the largest scalar set
+  for (int j = 0; j < kAdamCount; ++j) k[j] = j < static_cast<int>(scalar_count(M)) ? s[j] : T(0);
   for (size_t i = lo; i < hi; ++i) {
     T gi = g[i], u;
     if constexpr (M == kAdam) {
       // XLA contracts `b*m + (1-b)*g` to fma((1-b), g, b*m); so does this.
-      T m = std::fma(s[kOneMinusB1], gi, s[kB1] * load<T>(a_in, i));
-      T v = std::fma(s[kOneMinusB2], gi * gi, s[kB2] * load<T>(b_in, i));
+      T m = std::fma(k[kOneMinusB1], gi, k[kB1] * load<T>(a, i));
+      T v = std::fma(k[kOneMinusB2], gi * gi, k[kB2] * load<T>(b, i));
       // XLA turns an array's division by a scalar into a multiplication by its
-      // reciprocal (and contracts it with eps_root). One-element leaves, where
-      // it simplifies otherwise, are left to XLA (adamx/_fast/fused.py).
-      T den = std::sqrt(std::max(std::fma(v, s[kInvC2], s[kEpsRoot]), T(0))) + s[kEps];
+      // reciprocal (and contracts it with eps_root).
+      T den = std::sqrt(std::max(std::fma(v, k[kInvC2], k[kEpsRoot]), T(0))) + k[kEps];
       // ratio's guard: 0 where the denominator is 0. Dividing unconditionally
       // (by 1 there) keeps the loop free of branches, so it vectorizes.
-      T safe = den == T(0) ? T(1) : den;
-      T q = (m * s[kInvC1]) / safe;
+      T q = (m * k[kInvC1]) / (den == T(0) ? T(1) : den);
       T r = den == T(0) ? T(0) : q;
-      if constexpr (kFlag) r = std::fma(s[kAdamDecay], p[i], r);
-      u = s[kAdamNegLr] * r;
-      store<T>(a_out, i, m);
-      store<T>(b_out, i, v);
+      if constexpr (kFlag) r = std::fma(k[kAdamDecay], p[i], r);
+      u = k[kAdamNegLr] * r;
+      store<T>(a, i, m);
+      store<T>(b, i, v);
     } else if constexpr (M == kMomentum) {
-      T t = std::fma(s[kMu], load<T>(a_in, i), gi);
-      u = s[kMomentumNegLr] * (kFlag ? std::fma(s[kMu], t, gi) : t);
-      store<T>(a_out, i, t);
+      T t = std::fma(k[kMu], load<T>(a, i), gi);
+      u = k[kMomentumNegLr] * (kFlag ? std::fma(k[kMu], t, gi) : t);
+      store<T>(a, i, t);
     } else {
-      T m = load<T>(a_in, i);
-      T c = std::fma(s[kOneMinusW], gi, s[kW] * m);
+      T m = load<T>(a, i);
+      T c = std::fma(k[kOneMinusW], gi, k[kW] * m);
       T r = sign(c);
-      if constexpr (kFlag) r = std::fma(s[kLionDecay], p[i], r);
-      u = s[kLionNegLr] * r;
-      store<T>(a_out, i, std::fma(s[kOneMinusBeta], gi, s[kBeta] * m));
+      if constexpr (kFlag) r = std::fma(k[kLionDecay], p[i], r);
+      u = k[kLionNegLr] * r;
+      store<T>(a, i, std::fma(k[kOneMinusBeta], gi, k[kBeta] * m));
     }
-    if constexpr (kStep) out[i] = p[i] + u; else out[i] = u;
+    if constexpr (kStep) p[i] = p[i] + u; else out[i] = u;
   }
 }
 
 struct Leaf {
-  const void* p;
+  void* p;  // the parameters' result buffer (aliased to their input) in a step
   const void* g;
-  void* out;
+  void* out;  // the updates, without a step
   size_t offset, n;  // slice of the state buffers
 };
 
@@ -131,19 +133,36 @@ struct Call {
   Method method;
   bool step, flag;  // flag: weight decay (Adam, Lion) or Nesterov (momentum)
   const void* scalars;
-  const void *a_in, *b_in;
-  void *a_out, *b_out;
+  void *a, *b;  // the state buffers' results (aliased to their inputs)
   bool a16, b16;  // bfloat16 state
   std::vector<Leaf> leaves;
 };
 
+// The loop compiled twice on x86-64: for the baseline instruction set and for
+// AVX2 with FMA (x86-64-v3), chosen when the library is loaded. (AVX-512 code
+// measured slower on the machines tried.) std::fma is exact in both, so the
+// numbers do not depend on the choice.
+#ifdef ADAMX_X86
+template <Method M, typename T, typename SA, typename SB, bool kStep, bool kFlag>
+__attribute__((target("avx2,fma"))) void step_range_avx2(const T* s, T* p, const T* g, SA* a,
+                                                         SB* b, T* out, size_t lo, size_t hi) {
+  step_range<M, T, SA, SB, kStep, kFlag>(s, p, g, a, b, out, lo, hi);
+}
+const bool kAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+
 template <Method M, typename T, typename SA, typename SB, bool kStep, bool kFlag>
 void run_leaf(const Call& c, const Leaf& L, size_t lo, size_t hi) {
-  step_range<M, T, SA, SB, kStep, kFlag>(
-      static_cast<const T*>(c.scalars), static_cast<const T*>(L.p), static_cast<const T*>(L.g),
-      static_cast<const SA*>(c.a_in) + L.offset, static_cast<const SB*>(c.b_in) + L.offset,
-      static_cast<T*>(L.out), static_cast<SA*>(c.a_out) + L.offset,
-      static_cast<SB*>(c.b_out) + L.offset, lo, hi);
+  auto s = static_cast<const T*>(c.scalars);
+  auto p = static_cast<T*>(L.p);
+  auto g = static_cast<const T*>(L.g);
+  auto a = static_cast<SA*>(c.a) + L.offset;
+  auto b = static_cast<SB*>(c.b) + L.offset;
+  auto out = static_cast<T*>(L.out);
+#ifdef ADAMX_X86
+  if (kAvx2) return step_range_avx2<M, T, SA, SB, kStep, kFlag>(s, p, g, a, b, out, lo, hi);
+#endif
+  step_range<M, T, SA, SB, kStep, kFlag>(s, p, g, a, b, out, lo, hi);
 }
 
 using LeafFn = void (*)(const Call&, const Leaf&, size_t, size_t);
@@ -205,10 +224,6 @@ void run_all(const Call& c, LeafFn fn) {
   for (auto& th : pool) th.join();
 }
 
-size_t scalar_count(Method m) {
-  if (m == kAdam) return kAdamCount;
-  return m == kMomentum ? size_t{kMomentumCount} : size_t{kLionCount};
-}
 
 // Operands: scalars, N parameters (or the gradients again when the method
 // reads no parameters), N gradients, then the state buffers (two for Adam,
@@ -237,11 +252,10 @@ ffi::Error StepImpl(ffi::AnyBuffer scalars, ffi::RemainingArgs args, ffi::Remain
     if (k > 0 && in->element_count() != state_size)
       return ffi::Error::InvalidArgument("adamx fused: state buffers differ in size");
     state_size = in->element_count();
-    (k == 0 ? c.a_in : c.b_in) = in->untyped_data();
-    (k == 0 ? c.a_out : c.b_out) = (*result)->untyped_data();
+    (k == 0 ? c.a : c.b) = (*result)->untyped_data();
     (k == 0 ? c.a16 : c.b16) = st == ffi::DataType::BF16;
   }
-  if (slots == 1) { c.b_in = c.a_in; c.b_out = c.a_out; c.b16 = c.a16; }  // unused
+  if (slots == 1) { c.b = c.a; c.b16 = c.a16; }  // unused
   if (offsets.size() != n) return ffi::Error::InvalidArgument("adamx fused: one offset per leaf");
   c.leaves.resize(n);
   for (size_t i = 0; i < n; ++i) {
@@ -254,7 +268,9 @@ ffi::Error StepImpl(ffi::AnyBuffer scalars, ffi::RemainingArgs args, ffi::Remain
     size_t at = static_cast<size_t>(offsets[i]);
     if (offsets[i] < 0 || at + count > state_size)
       return ffi::Error::InvalidArgument("adamx fused: a leaf overruns the state buffers");
-    c.leaves[i] = Leaf{p->untyped_data(), g->untyped_data(), (*o)->untyped_data(), at, count};
+    // A step updates the parameters in place: their result aliases their input.
+    void* params = step ? (*o)->untyped_data() : const_cast<void*>(p->untyped_data());
+    c.leaves[i] = Leaf{params, g->untyped_data(), (*o)->untyped_data(), at, count};
   }
   run_all(c, t == ffi::DataType::F32 ? pick_storage<float>(c) : pick_storage<double>(c));
   return ffi::Error::Success();
