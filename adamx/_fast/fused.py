@@ -116,7 +116,7 @@ def fused(method: Transform) -> Fused:
     >>> for _ in range(100):
     ...   params, state = step(params, jax.grad(lambda p: (p["w"] ** 2).sum())(params), state)
     >>> print(f"{float((params['w'] ** 2).sum()):.4f}")
-    0.0010
+    0.0001
   """
   kernel = KERNELS.get(getattr(method, "name", None))
   if kernel is None:
