@@ -29,7 +29,7 @@ import adamx
 LR = 1e-3
 WEIGHT_DECAY = 1e-2
 MOMENTUM = 0.9
-METHODS = ("adam", "adamw", "sgd", "lion")
+METHODS = ("adam", "adamw", "sgd", "lion", "adagrad")
 
 
 @dataclasses.dataclass
@@ -135,7 +135,8 @@ def _torch_runner(method, **options):
       p.grad = g
     make = {"adam": lambda: torch.optim.Adam(params, lr=LR, **options),
             "adamw": lambda: torch.optim.AdamW(params, lr=LR, weight_decay=WEIGHT_DECAY, **options),
-            "sgd": lambda: torch.optim.SGD(params, lr=LR, momentum=MOMENTUM, **options)}[method]
+            "sgd": lambda: torch.optim.SGD(params, lr=LR, momentum=MOMENTUM, **options),
+            "adagrad": lambda: torch.optim.Adagrad(params, lr=LR, **options)}[method]
     opt = make()
     opt.step()  # creates the state
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
@@ -154,13 +155,15 @@ def _torch_runner(method, **options):
 def _composed(method: str) -> Callable[[], Any]:
   return {"adam": lambda: adamx.adam(LR), "adamw": lambda: adamx.adamw(LR, weight_decay=WEIGHT_DECAY),
           "sgd": lambda: adamx.sgd(LR, momentum=MOMENTUM),
-          "lion": lambda: adamx.lion(LR, weight_decay=WEIGHT_DECAY)}[method]
+          "lion": lambda: adamx.lion(LR, weight_decay=WEIGHT_DECAY),
+          "adagrad": lambda: adamx.adagrad(LR)}[method]
 
 
 def _optax(method: str) -> Callable[[], Any]:
   return {"adam": lambda: optax.adam(LR), "adamw": lambda: optax.adamw(LR, weight_decay=WEIGHT_DECAY),
           "sgd": lambda: optax.sgd(LR, momentum=MOMENTUM),
-          "lion": lambda: optax.lion(LR, weight_decay=WEIGHT_DECAY)}[method]
+          "lion": lambda: optax.lion(LR, weight_decay=WEIGHT_DECAY),
+          "adagrad": lambda: optax.adagrad(LR)}[method]
 
 
 def all_variants() -> list[Variant]:

@@ -133,6 +133,8 @@ METHODS = {
                            dict(learning_rate=2e-4, momentum=0.9, nesterov=True), FUSED),
     "fused lion": (fused_version(adamx.lion), dict(learning_rate=0.01), dict(learning_rate=1e-3),
                    FUSED),
+    "fused adagrad": (fused_version(adamx.adagrad), dict(learning_rate=0.5),
+                      dict(learning_rate=0.3), FUSED),
     "torch SGD": (T.SGD, dict(lr=0.01, momentum=0.9, weight_decay=1e-4),
                   dict(lr=2e-4, momentum=0.9)),
     "torch Adagrad": (T.Adagrad, dict(lr=0.5), dict(lr=0.3)),

@@ -36,6 +36,10 @@ CASES = {
     "sgd momentum": (adamx.sgd, dict(learning_rate=SCHEDULE, momentum=0.9)),
     "sgd nesterov": (adamx.sgd, dict(learning_rate=1e-2, momentum=0.8, nesterov=True)),
     "lion": (adamx.lion, dict(learning_rate=SCHEDULE, b1=0.85, b2=0.98, weight_decay=0.1)),
+    "adagrad": (adamx.adagrad, dict(learning_rate=SCHEDULE, initial_accumulator_value=0.05)),
+    "adagrad eps outside the root": (adamx.adagrad, dict(learning_rate=0.1, eps=1e-10,
+                                                         initial_accumulator_value=0.0,
+                                                         eps_in_sqrt=False)),
 }
 STEPS = 40
 
@@ -152,13 +156,14 @@ def test_a_step_is_within_one_rounding_of_update_and_apply(case):
   _equal(fast.tree_state(state, params), s_ref)
 
 
-@pytest.mark.parametrize("case", ["adam", "adamw", "sgd nesterov", "lion"])
+@pytest.mark.parametrize("case", ["adam", "adamw", "sgd nesterov", "lion", "adagrad"])
 def test_matches_optax_in_float64(case):
   method, args = CASES[case]
   peer = {"adam": lambda: optax.adam(SCHEDULE, b1=0.8, b2=0.99, eps=1e-7, eps_root=1e-12),
           "adamw": lambda: optax.adamw(SCHEDULE, weight_decay=0.05),
           "sgd nesterov": lambda: optax.sgd(1e-2, momentum=0.8, nesterov=True),
-          "lion": lambda: optax.lion(SCHEDULE, b1=0.85, b2=0.98, weight_decay=0.1)}[case]()
+          "lion": lambda: optax.lion(SCHEDULE, b1=0.85, b2=0.98, weight_decay=0.1),
+          "adagrad": lambda: optax.adagrad(SCHEDULE, initial_accumulator_value=0.05)}[case]()
   with jax.numpy_dtype_promotion("standard"):  # Optax mixes Python floats and int32
     p_ref, _, u_ref = _trajectory(peer, _params())
   p, _, u = _trajectory(adamx.fused(method(**args)), _params())
@@ -253,6 +258,8 @@ def test_flax_train_state():
 def test_unsupported_methods_and_arguments_are_refused_by_name():
   with pytest.raises(ValueError, match="no kernel computes 'rmsprop'.*adamx.adam"):
     adamx.fused(adamx.rmsprop(1e-3))
+  with pytest.raises(ValueError, match="no kernel computes 'torch.optim.Adam'"):
+    adamx.fused(adamx.compat.torch.Adam(lr=1e-3))
   with pytest.raises(ValueError, match=r"fused\(adam\): nesterov=True is not supported"):
     adamx.fused(adamx.adam(1e-3, nesterov=True))
   with pytest.raises(ValueError, match="mask"):

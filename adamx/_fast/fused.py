@@ -93,7 +93,7 @@ def fused(method: Transform) -> Fused:
   """The composed ``method`` computed by one multi-tensor kernel per step.
 
   ``method`` is ``adamx.adam``, ``adamx.adamw``, ``adamx.sgd`` (with
-  momentum) or ``adamx.lion``, built with any of its arguments except those
+  momentum), ``adamx.lion`` or ``adamx.adagrad``, built with any of its arguments except those
   the kernel lacks (Adam's ``nesterov``, a weight-decay ``mask``, SGD's
   ``dampening``: each refused by name). The result has the method's
   numbers (state bit-identical under ``jax.jit``, updates too but on one-element

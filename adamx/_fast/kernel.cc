@@ -5,7 +5,8 @@
 // [offsets[i], offsets[i] + size_i) of each state buffer. For each
 // element the call reads p, g and the state once and writes the new parameter
 // (or the update) and the state once: 28 bytes per float32 parameter for
-// Adam, the memory-traffic minimum.
+// Adam, the memory-traffic minimum. Methods: Adam (and AdamW), SGD with
+// momentum, Lion and AdaGrad.
 //
 // The arithmetic is the composed adamx method's, operation for operation and
 // in the same dtype (scalars are computed in JAX and passed in), with
@@ -37,12 +38,13 @@ namespace ffi = xla::ffi;
 namespace {
 
 // Methods and their scalars, in the order adamx/_fast/kernels.py stacks them.
-enum Method : int64_t { kAdam = 0, kMomentum = 1, kLion = 2 };
+enum Method : int64_t { kAdam = 0, kMomentum = 1, kLion = 2, kAdagrad = 3 };
 enum AdamScalar {
   kB1, kOneMinusB1, kB2, kOneMinusB2, kInvC1, kInvC2, kEpsRoot, kEps, kAdamDecay, kAdamNegLr, kAdamCount
 };
 enum MomentumScalar { kMu, kMomentumNegLr, kMomentumCount };
 enum LionScalar { kW, kOneMinusW, kBeta, kOneMinusBeta, kLionDecay, kLionNegLr, kLionCount };
+enum AdagradScalar { kAdagradEps, kAdagradNegLr, kAdagradCount };
 
 inline float bf16_to_f32(uint16_t h) {
   uint32_t bits = static_cast<uint32_t>(h) << 16;
@@ -70,6 +72,7 @@ template <typename T, typename S> inline void store(S* x, size_t i, T value) {
 
 constexpr size_t scalar_count(Method m) {
   if (m == kAdam) return kAdamCount;
+  if (m == kAdagrad) return kAdagradCount;
   return m == kMomentum ? size_t{kMomentumCount} : size_t{kLionCount};
 }
 
@@ -80,7 +83,7 @@ template <typename T> inline T sign(T x) {
 // One leaf's elements [lo, hi). s: the scalars; p: parameters (read for decay;
 // with kStep updated in place, else the update goes to out); a, b: the leaf's
 // slices of the state buffers, updated in place. kFlag: weight decay (Adam,
-// Lion) or Nesterov (momentum). Every pointer is distinct from the others
+// Lion), Nesterov (momentum) or eps inside the root (AdaGrad). Every pointer is distinct from the others
 // (XLA aliases each result to its input), so the loop vectorizes with no
 // run-time overlap checks; the scalars are read once, before it.
 template <Method M, typename T, typename SA, typename SB, bool kStep, bool kFlag>
@@ -110,6 +113,13 @@ __attribute__((always_inline)) inline void step_range(
       T t = std::fma(k[kMu], load<T>(a, i), gi);
       u = k[kMomentumNegLr] * (kFlag ? std::fma(k[kMu], t, gi) : t);
       store<T>(a, i, t);
+    } else if constexpr (M == kAdagrad) {
+      T sum = std::fma(gi, gi, load<T>(a, i));  // XLA contracts s + g*g
+      T den = kFlag ? std::sqrt(std::max(sum + k[kAdagradEps], T(0)))
+                    : std::sqrt(std::max(sum, T(0))) + k[kAdagradEps];
+      T q = gi / (den == T(0) ? T(1) : den);
+      u = k[kAdagradNegLr] * (den == T(0) ? T(0) : q);
+      store<T>(a, i, sum);
     } else {
       T m = load<T>(a, i);
       T c = std::fma(k[kOneMinusW], gi, k[kW] * m);
@@ -131,7 +141,7 @@ struct Leaf {
 
 struct Call {
   Method method;
-  bool step, flag;  // flag: weight decay (Adam, Lion) or Nesterov (momentum)
+  bool step, flag;  // flag: see step_range
   const void* scalars;
   void *a, *b;  // the state buffers' results (aliased to their inputs)
   bool a16, b16;  // bfloat16 state
@@ -178,6 +188,7 @@ LeafFn pick(const Call& c) {
   switch (c.method) {
     case kAdam: return mode(std::integral_constant<Method, kAdam>{});
     case kMomentum: return mode(std::integral_constant<Method, kMomentum>{});
+    case kAdagrad: return mode(std::integral_constant<Method, kAdagrad>{});
     default: return mode(std::integral_constant<Method, kLion>{});
   }
 }
@@ -230,7 +241,7 @@ void run_all(const Call& c, LeafFn fn) {
 // one otherwise). Results: N outputs, then the new state buffers.
 ffi::Error StepImpl(ffi::AnyBuffer scalars, ffi::RemainingArgs args, ffi::RemainingRets rets,
                     int64_t method, ffi::Span<const int64_t> offsets, bool step, bool flag) {
-  if (method < kAdam || method > kLion) return ffi::Error::InvalidArgument("adamx fused: unknown method");
+  if (method < kAdam || method > kAdagrad) return ffi::Error::InvalidArgument("adamx fused: unknown method");
   Call c{static_cast<Method>(method), step, flag, scalars.untyped_data()};
   size_t slots = c.method == kAdam ? 2 : 1;
   if (args.size() < slots || (args.size() - slots) % 2 != 0 || rets.size() != (args.size() - slots) / 2 + slots)

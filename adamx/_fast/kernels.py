@@ -18,11 +18,12 @@ import jax
 import jax.numpy as jnp
 
 from adamx._core import hyperparams as hp
+from adamx._methods.adagrad import adagrad
 from adamx._methods.adam import adam, adamw
 from adamx._methods.sgd import sgd
 from adamx._methods.signs import lion
 
-ADAM, MOMENTUM, LION = 0, 1, 2  # kernel.cc's Method
+ADAM, MOMENTUM, LION, ADAGRAD = 0, 1, 2, 3  # kernel.cc's Method
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Kernel:
   needed: Mapping[str, str]
   # (arguments, dtype, count before the step, count after, learning rate) -> scalars.
   scalars: Callable[[Mapping[str, Any], Any, jax.Array, jax.Array, jax.Array], list[Any]]
-  # kernel.cc's flag: weight decay (read the parameters) or Nesterov.
+  # kernel.cc's flag: weight decay (read the parameters), Nesterov or eps in the root.
   flag: Callable[[Mapping[str, Any]], bool] = lambda args: False
   reads_params: bool = False
 
@@ -67,6 +68,11 @@ def _momentum_scalars(args, d, count, new_count, rate):
   return [hp.cast(args["momentum"], d), -1 * rate.astype(d)]
 
 
+def _adagrad_scalars(args, d, count, new_count, rate):
+  del count, new_count
+  return [hp.cast(args["eps"], d), -1 * rate.astype(d)]
+
+
 def _lion_scalars(args, d, count, new_count, rate):
   del new_count
   w, b = hp.cast(args["b1"], d), hp.cast(args["b2"], d)
@@ -84,6 +90,8 @@ KERNELS: dict[str, Kernel] = {
                   {"dampening": (0.0, "torch's dampening is not in the kernel")},
                   {"momentum": "plain SGD keeps no state to fuse (adamx.sgd is one operation per leaf)"},
                   _momentum_scalars, flag=lambda args: bool(args["nesterov"])),
+    "adagrad": Kernel(adagrad, ADAGRAD, ("sum_of_squares",), {}, {}, _adagrad_scalars,
+                      flag=lambda args: bool(args["eps_in_sqrt"])),
     "lion": Kernel(lion, LION, ("mu",), {"mask": _NO_MASK}, {}, _lion_scalars,
                    flag=lambda args: True, reads_params=True),
 }
