@@ -165,8 +165,7 @@ def _check_state(opt: Fused, layout: Layout, state: Any) -> None:
                        " init from parameters of this tree?")
 
 
-def _check_dtypes(opt: Fused, layout: Layout, grads: list[Any], params: list[Any] | None,
-                  state: Any) -> None:
+def _check_dtypes(opt: Fused, layout: Layout, params: list[Any] | None, state: Any) -> None:
   for k, group in enumerate(layout.groups):
     if group.dtype not in _COMPUTE:
       raise TypeError(f"{opt.name}: leaf {group.indices[0]} has dtype {group.dtype}; the fused"
@@ -222,10 +221,11 @@ def _run(opt: Fused, grads: Any, state: Any, params: Any, apply: bool) -> tuple[
   layout = layout_of(grads)
   _check_state(opt, layout, state)
   g_leaves = layout.leaves(grads)
-  if apply or opt.kernel.reads_params:
+  reads_params = apply or opt.kernel.reads_params
+  if reads_params:
     check_params(opt.name, params, grads)
   p_leaves = layout.leaves(params) if params is not None else None
-  _check_dtypes(opt, layout, g_leaves, p_leaves, state)
+  _check_dtypes(opt, layout, p_leaves, state)
   _check_not_sharded(opt, g_leaves + (p_leaves or []))
   reason = _kernel_unavailable()
   if reason is not None:
@@ -235,8 +235,8 @@ def _run(opt: Fused, grads: Any, state: Any, params: Any, apply: bool) -> tuple[
     return out, opt.flat_state(new, grads)
   count = increment(state.count)
   rate = hp.cast(hp.evaluate(opt.arguments["learning_rate"], state.count), step_dtype())
-  first = p_leaves if p_leaves is not None and (apply or opt.kernel.reads_params) \
-      else g_leaves
+  # The kernel's parameter operands: the gradients again where it reads none.
+  first = p_leaves if reads_params else g_leaves
   out: list[Any] = [None] * len(g_leaves)
   slots = {name: list(getattr(state, name)) for name in opt.kernel.slots}
   for k, group in enumerate(layout.groups):
