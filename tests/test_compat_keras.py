@@ -18,43 +18,11 @@ import optax
 import pytest
 
 import adamx.compat.keras as K
+from tests.peers import KERAS_FLOAT32_CASES, KERAS_FLOAT64_CASES
 from tests.trajectories import gradient_sequence, initial_params, relative_difference, stack
 
 STEPS = 100
 RUNNER = Path(__file__).with_name("keras_runner.py")
-
-FLOAT64_CASES = [
-    ("SGD", {"learning_rate": 0.01}),
-    ("SGD", {"learning_rate": 0.01, "momentum": 0.9}),
-    ("SGD", {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True, "weight_decay": 0.05}),
-    ("RMSprop", {}),
-    ("RMSprop", {"learning_rate": 0.01, "rho": 0.8, "centered": True}),
-    ("RMSprop", {"learning_rate": 0.01, "momentum": 0.9, "centered": True, "weight_decay": 0.05}),
-    ("Adagrad", {"learning_rate": 0.1}),
-    ("Adagrad", {"learning_rate": 0.1, "initial_accumulator_value": 0.0, "epsilon": 1e-5,
-                 "weight_decay": 0.1}),
-    ("Adadelta", {"learning_rate": 1.0}),
-    ("Adadelta", {"learning_rate": 0.5, "rho": 0.9, "weight_decay": 0.05}),
-    ("Adam", {"learning_rate": 0.01}),
-    ("Adam", {"learning_rate": 0.01, "amsgrad": True, "weight_decay": 0.05}),
-    ("AdamW", {"learning_rate": 0.01}),
-    ("AdamW", {"learning_rate": 0.01, "beta_2": 0.99, "epsilon": 1e-3, "amsgrad": True}),
-    ("Adamax", {"learning_rate": 0.01}),
-    ("Adamax", {"learning_rate": 0.01, "beta_1": 0.8, "weight_decay": 0.1}),
-    ("Nadam", {"learning_rate": 0.01}),
-    ("Nadam", {"learning_rate": 0.01, "beta_1": 0.8, "beta_2": 0.99, "weight_decay": 0.05}),
-]
-
-FLOAT32_CASES = [
-    ("SGD", {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True, "weight_decay": 0.05}),
-    ("RMSprop", {"learning_rate": 0.01, "momentum": 0.9, "centered": True}),
-    ("Adagrad", {"learning_rate": 0.1}),
-    ("Adadelta", {"learning_rate": 1.0}),
-    ("Adam", {"learning_rate": 0.01, "amsgrad": True}),
-    ("AdamW", {"learning_rate": 0.01}),
-    ("Adamax", {"learning_rate": 0.01}),
-    ("Nadam", {"learning_rate": 0.01}),
-]
 
 TOLERANCE = {"float64": 1e-10, "float32": 1e-6}
 
@@ -96,7 +64,7 @@ def start_keras(tmp_path, cases, dtype):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("dtype,cases", [("float64", FLOAT64_CASES), ("float32", FLOAT32_CASES)])
+@pytest.mark.parametrize("dtype,cases", [("float64", KERAS_FLOAT64_CASES), ("float32", KERAS_FLOAT32_CASES)])
 def test_matches_keras(tmp_path, dtype, cases):
   params, grads, finish = start_keras(tmp_path, cases, dtype)
   got_all = [run_adamx(getattr(K, name)(**kwargs), params, grads, dtype)

@@ -16,6 +16,7 @@ import torch
 import adamx
 from adamx._methods.factored import adafactor, factored_rms, rprop, sm3
 from adamx._primitives.cover import cover_accumulate
+from tests.peers import TORCH_FACTORED_CASES
 from adamx._primitives.factored import factored_ema, power_decay
 from adamx._primitives.layerwise import clip_block_rms, scale_by_param_block_rms
 from adamx._primitives.scale import add_decayed_weights_at_rate
@@ -229,29 +230,6 @@ def test_sm3_on_a_scalar_is_its_own_cover_where_optax_fails():
 
 # ------------------------------------------------------------ torch.optim peers
 
-def halving(lr, every):
-  """A schedule in float64, for adamx; torch's group lr is set to its value."""
-  return lambda count: lr * 0.5 ** (jnp.asarray(count, jnp.float64) / every)
-
-
-# (class, shapes, kwargs, lr schedule or None)
-TORCH_CASES = [
-    ("Adafactor", "standard", dict(), None),
-    ("Adafactor", "tensors", dict(lr=0.05, beta2_decay=-0.6, eps=(1e-8, 1e-2), d=2.0,
-                                  weight_decay=0.1), None),
-    ("Adafactor", "tensors", dict(lr=3e-2, eps=(1e-3, 1e-3), maximize=True), None),
-    ("Adafactor", "tensors", dict(lr=0.5, weight_decay=0.01), halving(0.5, 40)),
-    ("Rprop", "standard", dict(), None),
-    ("Rprop", "tensors", dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(1e-3, 0.05)), None),
-    # lr above the bound: torch clips it on the first step
-    ("Rprop", "standard", dict(lr=80.0, step_sizes=(1e-4, 50.0), maximize=True), None),
-    ("ASGD", "standard", dict(), None),
-    ("ASGD", "tensors", dict(lr=0.05, lambd=0.1, alpha=0.6, t0=20, weight_decay=0.01), None),
-    ("ASGD", "standard", dict(lr=0.02, lambd=1e-2, t0=0, maximize=True), None),
-    ("ASGD", "standard", dict(lr=0.05, lambd=0.1, t0=10), halving(0.05, 50)),
-]
-
-
 def torch_difference(name, shapes, kwargs, lr_at, *, seed=0, field=None, complex_=False,
                      scale=1.0, **mine):
   shapes = SHAPE_SETS[shapes] if isinstance(shapes, str) else shapes
@@ -266,8 +244,8 @@ def torch_difference(name, shapes, kwargs, lr_at, *, seed=0, field=None, complex
   return difference(a, b)
 
 
-@pytest.mark.parametrize(("name", "shapes", "kwargs", "lr_at"), TORCH_CASES,
-                         ids=[f"{n}-{i}" for i, (n, *_) in enumerate(TORCH_CASES)])
+@pytest.mark.parametrize(("name", "shapes", "kwargs", "lr_at"), TORCH_FACTORED_CASES,
+                         ids=[f"{n}-{i}" for i, (n, *_) in enumerate(TORCH_FACTORED_CASES)])
 def test_matches_torch(name, shapes, kwargs, lr_at):
   assert torch_difference(name, shapes, kwargs, lr_at) <= TOLERANCE["peer"]
 

@@ -2,7 +2,7 @@
 Optax's names and defaults, and gives Optax's numbers (float64 and complex128).
 
 Extra adamx arguments are keyword-only. The deliberate differences are the
-rows of DELIBERATE, which README's table repeats.
+rows of DELIBERATE (tests/peers.py), which README's table and the docs repeat.
 """
 
 import inspect
@@ -14,21 +14,13 @@ import optax
 import pytest
 
 import adamx
+from tests.peers import DELIBERATE
 from tests.trajectories import (
     TOLERANCE, gradient_sequence, initial_params, relative_difference, run_adamx, run_optax,
 )
 
 SHARED = sorted(n for n in dir(adamx) if not n.startswith("_") and hasattr(optax, n))
 
-# name -> why adamx differs from Optax on purpose (README, "Deliberate differences").
-DELIBERATE = {
-    "adadelta": "without a learning rate adamx descends (Optax returns +Delta and ascends); "
-                "for complex parameters adamx averages |g|^2 (Optax g^2, which stalls)",
-    "scale_by_learning_rate": "learning_rate is required (Optax's default None fails "
-                              "when the transformation is built)",
-    "rprop": "the update is the current step, as in the paper and torch.optim.Rprop; Optax's "
-             "returns the previous step's (its first update is 0): one_step_late=True gives it",
-}
 # adamx-only arguments that select the Optax variant where adamx's default differs.
 OPTAX_VARIANT = {"rprop": dict(one_step_late=True)}
 # Names whose numbers are compared elsewhere, because Optax's fails on this problem.

@@ -7,38 +7,11 @@ import torch
 
 import adamx
 from adamx.compat import torch as adamx_torch
+from tests.peers import TORCH_CASES, TORCH_EQUIVALENTS
 from tests.trajectories import (
     TOLERANCE, gradient_sequence, initial_params, relative_difference, run_adamx, run_torch,
 )
 
-# (class name, kwargs): at least two settings each, non-default values included.
-CASES = [
-    ("SGD", dict(lr=1e-3)),
-    ("SGD", dict(lr=2e-3, momentum=0.9, dampening=0.3, weight_decay=0.01)),
-    ("SGD", dict(lr=2e-3, momentum=0.8, nesterov=True, maximize=True)),
-    ("Adagrad", dict()),
-    ("Adagrad", dict(lr=0.05, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1,
-                     eps=1e-6)),
-    ("RMSprop", dict()),
-    ("RMSprop", dict(lr=1e-3, alpha=0.9, eps=1e-6, weight_decay=0.01, momentum=0.9)),
-    ("RMSprop", dict(lr=1e-3, centered=True, momentum=0.5, maximize=True)),
-    ("Adadelta", dict()),
-    ("Adadelta", dict(lr=0.5, rho=0.95, eps=1e-5, weight_decay=0.01)),
-    ("Adam", dict(lr=1e-2)),
-    ("Adam", dict(lr=3e-3, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01)),
-    ("Adam", dict(lr=1e-2, amsgrad=True, betas=(0.7, 0.95))),
-    ("Adam", dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
-    ("AdamW", dict(lr=1e-2)),
-    ("AdamW", dict(lr=1e-2, betas=(0.85, 0.99), weight_decay=0.1, amsgrad=True)),
-    ("Adamax", dict()),
-    ("Adamax", dict(lr=1e-2, betas=(0.5, 0.9), eps=1e-4, weight_decay=0.01)),
-    ("NAdam", dict()),
-    ("NAdam", dict(lr=1e-2, betas=(0.95, 0.98), momentum_decay=1e-2, weight_decay=0.01)),
-    ("NAdam", dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True)),
-    ("RAdam", dict()),
-    ("RAdam", dict(lr=1e-2, betas=(0.8, 0.99), weight_decay=0.01)),
-    ("RAdam", dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True)),
-]
 
 
 def torch_difference(name: str, kwargs: dict, seed: int = 0) -> float:
@@ -49,7 +22,7 @@ def torch_difference(name: str, kwargs: dict, seed: int = 0) -> float:
   return relative_difference(mine, theirs)
 
 
-@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+@pytest.mark.parametrize(("name", "kwargs"), TORCH_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(TORCH_CASES)])
 def test_matches_torch(name, kwargs):
   assert torch_difference(name, kwargs) <= TOLERANCE["peer"]
 
@@ -77,26 +50,34 @@ def test_rmsprop_with_schedule_applies_the_rate_after_the_buffer(momentum):
     assert relative_difference(optax_style, theirs) > 1e-3
 
 
-@pytest.mark.parametrize(("method", "kwargs", "torch_kwargs"), [
-    ("adam", dict(learning_rate=1e-2, b1=0.8, b2=0.99, eps=1e-6), dict(lr=1e-2, betas=(0.8, 0.99), eps=1e-6)),
-    ("amsgrad", dict(learning_rate=1e-2, max_before_correction=True), dict(lr=1e-2, amsgrad=True)),
-    ("adamw", dict(learning_rate=1e-2, weight_decay=0.1), dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True)),
-])
-def test_named_methods_reproduce_torch_adam(method, kwargs, torch_kwargs):
+@pytest.mark.parametrize(("method", "kwargs", "torch_class", "torch_kwargs"), TORCH_EQUIVALENTS)
+def test_named_methods_reproduce_torch(method, kwargs, torch_class, torch_kwargs):
   grads, params = gradient_sequence(2), initial_params(2)
   mine = run_adamx(getattr(adamx, method)(**kwargs), grads, params)
-  theirs = run_torch(lambda ps: torch.optim.Adam(ps, **torch_kwargs), grads, params)
+  theirs = run_torch(lambda ps: getattr(torch.optim, torch_class)(ps, **torch_kwargs), grads, params)
   assert relative_difference(mine, theirs) <= TOLERANCE["peer"]
 
 
-def test_named_methods_reproduce_torch_nadam_radam_rmsprop():
-  grads, params = gradient_sequence(3), initial_params(3)
-  pairs = [
-      (adamx.nadam(2e-3, momentum_decay=4e-3), lambda ps: torch.optim.NAdam(ps)),
-      (adamx.radam(1e-3, eps_hat=True), lambda ps: torch.optim.RAdam(ps)),
-      (adamx.rmsprop(1e-2, 0.99, 1e-8, eps_in_sqrt=False, momentum=0.9, lr_in_momentum=False),
-       lambda ps: torch.optim.RMSprop(ps, momentum=0.9)),
-      (adamx.adagrad(1e-2, 0.0, 1e-10, eps_in_sqrt=False), lambda ps: torch.optim.Adagrad(ps)),
-  ]
-  for opt, make in pairs:
-    assert relative_difference(run_adamx(opt, grads, params), run_torch(make, grads, params)) <= TOLERANCE["peer"]
+@pytest.mark.parametrize("name", adamx_torch.__all__)
+def test_torch_calling_form_takes_the_parameters_and_ignores_them(name):
+  """``X(model.parameters(), lr=...)`` as a torch user writes it: the same optimizer."""
+  grads, params = gradient_sequence(4, steps=30), initial_params(4)
+  tensors = [torch.zeros(2, requires_grad=True)]
+  plain = run_adamx(getattr(adamx_torch, name)(lr=1e-2), grads, params)
+  for calling_form in (getattr(adamx_torch, name)(tensors, lr=1e-2),
+                       getattr(adamx_torch, name)(params=iter(tensors), lr=1e-2),
+                       getattr(adamx_torch, name)([{"params": tensors}], lr=1e-2)):
+    np.testing.assert_array_equal(run_adamx(calling_form, grads, params), plain)
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ((1e-3,), "Pass the learning rate by name: adamx.compat.torch.AdamW(lr=...)"),
+    ((jnp.asarray(1e-3),), "first positional argument is torch's `params`"),
+    ((lambda count: 1e-3,), "first positional argument is torch's `params`"),
+    (([{"params": [], "lr": 1e-2, "weight_decay": 0.0}],),
+     "parameter groups with options of their own (lr, weight_decay)"),
+])
+def test_torch_calling_form_refuses_what_it_would_silently_ignore(args, says):
+  with pytest.raises(TypeError) as error:
+    adamx_torch.AdamW(*args)
+  assert "torch.optim.AdamW" in str(error.value) and says in str(error.value)

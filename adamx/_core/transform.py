@@ -23,7 +23,9 @@ _LINE_WIDTH = 88
 class Transform(optax.GradientTransformationExtraArgs):
   """An Optax gradient transformation that knows how it was built.
 
-  Attributes (read-only by convention):
+  Its attributes are read-only by convention.
+
+  Attributes:
     name: the factory that built it, e.g. ``"scale_by_ema"``.
     hyperparams: the hyperparameters it was built with, by name.
     parts: the transformations it is composed of, by role, in order.

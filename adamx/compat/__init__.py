@@ -2,3 +2,5 @@
 
 from adamx.compat import torch as torch
 from adamx.compat import keras as keras
+
+__all__ = ["keras", "torch"]

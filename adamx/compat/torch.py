@@ -2,11 +2,15 @@
 
 ``adamx.compat.torch.Adam(lr=1e-3, weight_decay=1e-2)`` takes torch's keyword
 arguments with torch's defaults and reproduces ``torch.optim.Adam``'s
-parameter trajectory. Porting a PyTorch script changes one line. The
-``params`` argument is not taken (call ``init(params)`` as with any Optax
-transformation); ``foreach``, ``fused``, ``capturable`` and
-``differentiable`` are accepted and ignored: they choose torch kernels, not
-the maths.
+parameter trajectory. Porting a PyTorch script changes one line:
+``torch.optim.AdamW(model.parameters(), lr=1e-3)`` becomes
+``adamx.compat.torch.AdamW(params, lr=1e-3)``. The parameters, torch's first
+positional argument, are accepted there and ignored: a JAX optimizer receives
+them in ``init(params)`` and ``update(grads, state, params)``. A number or
+schedule in that place, or a torch parameter group with options of its own,
+raises ``TypeError`` saying what to write instead. ``foreach``, ``fused``,
+``capturable`` and ``differentiable`` are accepted and ignored too: they
+choose torch kernels, not the maths.
 
 torch's conventions, as composed here:
 
@@ -24,6 +28,9 @@ torch's conventions, as composed here:
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import jax.numpy as jnp
@@ -50,6 +57,50 @@ from adamx._primitives.steps_adaptation import (
     average_iterates, scale_by_inverse_power_rate, sign_agreement_step,
 )
 
+__all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam",
+           "RAdam", "RMSprop", "Rprop", "SGD"]
+
+
+def _check_params(owner: str, params: Any) -> None:
+  """Refuses what is not torch's ``params`` in its place, or would be silently ignored."""
+  cls = owner.rsplit(".", 1)[-1]
+  if callable(params) or isinstance(params, (int, float)) or getattr(params, "shape", None) == ():
+    raise TypeError(
+        f"{owner}: the first positional argument is torch's `params` (accepted and ignored: "
+        f"adamx receives the parameters in init and update), got {params!r}. Pass the "
+        f"learning rate by name: adamx.compat.torch.{cls}(lr=...) or {cls}(params, lr=...).")
+  groups = params if isinstance(params, (list, tuple)) else ()
+  for group in groups:
+    options = sorted(set(group) - {"params"}) if isinstance(group, dict) else []
+    if options:
+      raise TypeError(
+          f"{owner}: parameter groups with options of their own ({', '.join(options)}) are "
+          f"not supported: adamx would apply one setting to every group. Give each group its "
+          f"own optimizer with optax.partition, or pass the parameters without options.")
+
+
+def torch_calling_form(factory: Callable[..., Transform]) -> Callable[..., Transform]:
+  """Lets ``factory`` be called as torch's class is: ``X(params, lr=..., ...)``.
+
+  ``params`` (optional, positional or by name) is checked by
+  :func:`_check_params` and dropped; the other arguments bind to torch's
+  parameters in torch's order.
+  """
+  owner = f"torch.optim.{factory.__name__}"
+  inner = inspect.signature(factory)
+  params = inspect.Parameter("params", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
+  signature = inner.replace(parameters=[params, *inner.parameters.values()])
+
+  @functools.wraps(factory)
+  def build(*args: Any, **kwargs: Any) -> Transform:
+    arguments = signature.bind(*args, **kwargs).arguments
+    if "params" in arguments:
+      _check_params(owner, arguments.pop("params"))
+    return factory(**arguments)
+
+  build.__signature__ = signature
+  return build
+
 
 def _coupled(maximize: bool, weight_decay: Any) -> list[Transform]:
   """torch's gradient pre-processing: negate, then add L2 decay."""
@@ -68,10 +119,25 @@ def _with_weight_decay(direction: Transform, lr: Any, weight_decay: Any, *,
   return chain(*_coupled(maximize, 0), direction, *decay, scale_by_learning_rate(lr))
 
 
+@torch_calling_form
 @method(name="torch.optim.SGD")
 def SGD(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
         maximize=False, foreach=None, differentiable=False, fused=None) -> Transform:
-  """``torch.optim.SGD``: momentum buffer copied undamped on its first step."""
+  """``torch.optim.SGD``: momentum buffer copied undamped on its first step.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamx.compat import torch as optim
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> opt = optim.SGD(params, lr=0.1, momentum=0.9)  # as torch.optim, params ignored
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   del foreach, differentiable, fused
   if nesterov and (hp.is_zero(momentum) or not hp.is_zero(dampening)):
     raise hp.InvalidHyperparameter(
@@ -81,11 +147,26 @@ def SGD(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, 
   return chain(*_coupled(maximize, weight_decay), *buffer, scale_by_learning_rate(lr))
 
 
+@torch_calling_form
 @method(name="torch.optim.Adagrad")
 def Adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
             eps=1e-10, foreach=None, *, maximize=False, differentiable=False,
             fused=None) -> Transform:
-  """``torch.optim.Adagrad``: eps outside the root, rate ``lr/(1 + (t-1) lr_decay)``."""
+  """``torch.optim.Adagrad``: eps outside the root, rate ``lr/(1 + (t-1) lr_decay)``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamx.compat import torch as optim
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> opt = optim.Adagrad(params, lr=0.5)  # as torch.optim, params ignored
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   del foreach, differentiable, fused
 
   def decayed_lr(count):
@@ -95,11 +176,26 @@ def Adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
                adagrad(decayed_lr, initial_accumulator_value, eps, eps_in_sqrt=False))
 
 
+@torch_calling_form
 @method(name="torch.optim.RMSprop", specs={"alpha": hp.DECAY})
 def RMSprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
             capturable=False, foreach=None, maximize=False,
             differentiable=False) -> Transform:
-  """``torch.optim.RMSprop``: eps outside the root, rate after the buffer."""
+  """``torch.optim.RMSprop``: eps outside the root, rate after the buffer.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamx.compat import torch as optim
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> opt = optim.RMSprop(params, lr=0.01)  # as torch.optim, params ignored
+    >>> state = opt.init(params)
+    >>> for _ in range(200):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   del capturable, foreach, differentiable
   return chain(*_coupled(maximize, weight_decay),
                rmsprop(lr, alpha, eps, eps_in_sqrt=False, centered=centered,
@@ -107,10 +203,25 @@ def RMSprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
                        lr_in_momentum=False))
 
 
+@torch_calling_form
 @method(name="torch.optim.Adadelta")
 def Adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, foreach=None, *,
              capturable=False, maximize=False, differentiable=False) -> Transform:
-  """``torch.optim.Adadelta`` (Zeiler's update times ``lr``)."""
+  """``torch.optim.Adadelta`` (Zeiler's update times ``lr``).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamx.compat import torch as optim
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> opt = optim.Adadelta(params, lr=1.0, rho=0.9, eps=1e-3)  # as torch.optim, params ignored
+    >>> state = opt.init(params)
+    >>> for _ in range(200):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   del foreach, capturable, differentiable
   return chain(*_coupled(maximize, 0), adadelta(lr, rho, eps, weight_decay))
 
@@ -123,48 +234,123 @@ def _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled) -> Transfo
                             maximize=maximize, decoupled=decoupled)
 
 
+@torch_calling_form
 @method(name="torch.optim.Adam")
 def Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
          foreach=None, maximize=False, capturable=False, differentiable=False,
          fused=None, decoupled_weight_decay=False) -> Transform:
-  """``torch.optim.Adam``, including ``amsgrad`` (max of the raw second moment)."""
+  """``torch.optim.Adam``, including ``amsgrad`` (max of the raw second moment).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamx.compat import torch as optim
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> opt = optim.Adam(params, lr=0.1)  # as torch.optim, params ignored
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   del foreach, capturable, differentiable, fused
   return _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)
 
 
+@torch_calling_form
 @method(name="torch.optim.AdamW")
 def AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
           maximize=False, foreach=None, capturable=False, differentiable=False,
           fused=None) -> Transform:
-  """``torch.optim.AdamW``: ``w <- w (1 - lr wd)`` then Adam's step."""
+  """``torch.optim.AdamW``: ``w <- w (1 - lr wd)`` then Adam's step.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamx.compat import torch as optim
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> opt = optim.AdamW(params, lr=0.1, weight_decay=0.01)  # as torch.optim, params ignored
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0001
+  """
   del foreach, capturable, differentiable, fused
   return _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled=True)
 
 
+@torch_calling_form
 @method(name="torch.optim.Adamax")
 def Adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, foreach=None, *,
            maximize=False, differentiable=False, capturable=False) -> Transform:
-  """``torch.optim.Adamax``."""
+  """``torch.optim.Adamax``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamx.compat import torch as optim
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> opt = optim.Adamax(params, lr=0.1)  # as torch.optim, params ignored
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   del foreach, differentiable, capturable
   return chain(*_coupled(maximize, weight_decay), adamax(lr, *betas, eps))
 
 
+@torch_calling_form
 @method(name="torch.optim.NAdam")
 def NAdam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
           decoupled_weight_decay=False, *, foreach=None, maximize=False,
           capturable=False, differentiable=False) -> Transform:
-  """``torch.optim.NAdam`` with Dozat's momentum schedule ``momentum_decay``."""
+  """``torch.optim.NAdam`` with Dozat's momentum schedule ``momentum_decay``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamx.compat import torch as optim
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> opt = optim.NAdam(params, lr=0.1)  # as torch.optim, params ignored
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   del foreach, capturable, differentiable
   direction = scale_by_adam(*betas, eps, nesterov=True, momentum_decay=momentum_decay)
   return _with_weight_decay(direction, lr, weight_decay, maximize=maximize,
                             decoupled=decoupled_weight_decay)
 
 
+@torch_calling_form
 @method(name="torch.optim.RAdam")
 def RAdam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
           decoupled_weight_decay=False, *, foreach=None, maximize=False,
           capturable=False, differentiable=False) -> Transform:
-  """``torch.optim.RAdam``: eps added before the second-moment correction."""
+  """``torch.optim.RAdam``: eps added before the second-moment correction.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamx.compat import torch as optim
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> opt = optim.RAdam(params, lr=0.1)  # as torch.optim, params ignored
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   del foreach, capturable, differentiable
   b1, b2 = betas
   denominator = chain(rms_denominator(b2, eps, correction="eps"), rectify(b2, 5.0))
@@ -172,6 +358,7 @@ def RAdam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                             maximize=maximize, decoupled=decoupled_weight_decay)
 
 
+@torch_calling_form
 def Adafactor(lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
               foreach=None, maximize=False) -> Transform:
   """``torch.optim.Adafactor``: the paper's relative step, torch's bounded denominators.
@@ -197,6 +384,19 @@ def Adafactor(lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0
   laid out as Optax's, the reduced axis removed), ``learning_rate``
   (:math:`\\rho_t`). torch refuses complex parameters; adamx uses :math:`|g|^2`.
   ``eps`` is checked here (a pair), the other arguments by name.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamx.compat import torch as optim
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> params = jnp.zeros((2, 3), jnp.float32)
+    >>> opt = optim.Adafactor(params, lr=0.1)  # as torch.optim, params ignored
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0205
   """
   del foreach
   owner = "torch.optim.Adafactor"
@@ -225,6 +425,7 @@ def _adafactor(lr, beta2_decay, floor, min_scale, d, weight_decay, *,
                scale_by_learning_rate(relative_step, flip_sign=False), *decay, scale(-1.0))
 
 
+@torch_calling_form
 @method(name="torch.optim.Rprop", specs={
     "etas": hp.Pair(("eta_minus", "eta_plus"), hp.Spec(0.0, low_open=True)),
     "step_sizes": hp.Pair(("min_step_size", "max_step_size"), hp.NONNEGATIVE)})
@@ -239,6 +440,19 @@ def Rprop(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, 
   State: ``step_size`` (torch's), ``prev_updates`` (the last step
   :math:`\\Delta_t \\operatorname{sign}(g_t)`, where torch keeps the gradient:
   the same signs).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamx.compat import torch as optim
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> opt = optim.Rprop(params, lr=0.01)  # as torch.optim, params ignored
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   del capturable, foreach, differentiable
   return chain(*_coupled(maximize, 0),
@@ -247,6 +461,7 @@ def Rprop(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, 
                scale(-1.0))
 
 
+@torch_calling_form
 @method(name="torch.optim.ASGD", specs={"lambd": hp.NONNEGATIVE, "t0": hp.NONNEGATIVE})
 def ASGD(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, foreach=None,
          maximize=False, differentiable=False, capturable=False) -> Transform:
@@ -263,6 +478,19 @@ def ASGD(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, foreach=None
   read it from the state (``optax.tree_utils.tree_get(state, "ax")``).
   State: ``count``, ``learning_rate`` (:math:`\\eta_t`, the rate applied at
   the latest step; torch's ``eta`` is the next one), ``ax``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax
+    >>> from adamx.compat import torch as optim
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> opt = optim.ASGD(params, lr=0.1)  # as torch.optim, params ignored
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   del foreach, differentiable, capturable
   decay = [] if hp.is_zero(lambd) else [add_decayed_weights(lambd)]
