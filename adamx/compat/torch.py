@@ -79,7 +79,7 @@ def _check_params(owner: str, params: Any) -> None:
           f"own optimizer with optax.partition, or pass the parameters without options.")
 
 
-def torch_calling_form(factory: Callable[..., Transform]) -> Callable[..., Transform]:
+def _torch_calling_form(factory: Callable[..., Transform]) -> Callable[..., Transform]:
   """Lets ``factory`` be called as torch's class is: ``X(params, lr=..., ...)``.
 
   ``params`` (optional, positional or by name) is checked by
@@ -119,7 +119,7 @@ def _with_weight_decay(direction: Transform, lr: Any, weight_decay: Any, *,
   return chain(*_coupled(maximize, 0), direction, *decay, scale_by_learning_rate(lr))
 
 
-@torch_calling_form
+@_torch_calling_form
 @method(name="torch.optim.SGD")
 def SGD(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
         maximize=False, foreach=None, differentiable=False, fused=None) -> Transform:
@@ -147,7 +147,7 @@ def SGD(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, 
   return chain(*_coupled(maximize, weight_decay), *buffer, scale_by_learning_rate(lr))
 
 
-@torch_calling_form
+@_torch_calling_form
 @method(name="torch.optim.Adagrad")
 def Adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
             eps=1e-10, foreach=None, *, maximize=False, differentiable=False,
@@ -176,7 +176,7 @@ def Adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
                adagrad(decayed_lr, initial_accumulator_value, eps, eps_in_sqrt=False))
 
 
-@torch_calling_form
+@_torch_calling_form
 @method(name="torch.optim.RMSprop", specs={"alpha": hp.DECAY})
 def RMSprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
             capturable=False, foreach=None, maximize=False,
@@ -203,7 +203,7 @@ def RMSprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
                        lr_in_momentum=False))
 
 
-@torch_calling_form
+@_torch_calling_form
 @method(name="torch.optim.Adadelta")
 def Adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, foreach=None, *,
              capturable=False, maximize=False, differentiable=False) -> Transform:
@@ -234,7 +234,7 @@ def _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled) -> Transfo
                             maximize=maximize, decoupled=decoupled)
 
 
-@torch_calling_form
+@_torch_calling_form
 @method(name="torch.optim.Adam")
 def Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
          foreach=None, maximize=False, capturable=False, differentiable=False,
@@ -258,7 +258,7 @@ def Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
   return _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)
 
 
-@torch_calling_form
+@_torch_calling_form
 @method(name="torch.optim.AdamW")
 def AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
           maximize=False, foreach=None, capturable=False, differentiable=False,
@@ -282,7 +282,7 @@ def AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fals
   return _adam(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled=True)
 
 
-@torch_calling_form
+@_torch_calling_form
 @method(name="torch.optim.Adamax")
 def Adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, foreach=None, *,
            maximize=False, differentiable=False, capturable=False) -> Transform:
@@ -305,7 +305,7 @@ def Adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, foreach=None
   return chain(*_coupled(maximize, weight_decay), adamax(lr, *betas, eps))
 
 
-@torch_calling_form
+@_torch_calling_form
 @method(name="torch.optim.NAdam")
 def NAdam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
           decoupled_weight_decay=False, *, foreach=None, maximize=False,
@@ -331,7 +331,7 @@ def NAdam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
                             decoupled=decoupled_weight_decay)
 
 
-@torch_calling_form
+@_torch_calling_form
 @method(name="torch.optim.RAdam")
 def RAdam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
           decoupled_weight_decay=False, *, foreach=None, maximize=False,
@@ -358,7 +358,7 @@ def RAdam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                             maximize=maximize, decoupled=decoupled_weight_decay)
 
 
-@torch_calling_form
+@_torch_calling_form
 def Adafactor(lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
               foreach=None, maximize=False) -> Transform:
   """``torch.optim.Adafactor``: the paper's relative step, torch's bounded denominators.
@@ -425,7 +425,7 @@ def _adafactor(lr, beta2_decay, floor, min_scale, d, weight_decay, *,
                scale_by_learning_rate(relative_step, flip_sign=False), *decay, scale(-1.0))
 
 
-@torch_calling_form
+@_torch_calling_form
 @method(name="torch.optim.Rprop", specs={
     "etas": hp.Pair(("eta_minus", "eta_plus"), hp.Spec(0.0, low_open=True)),
     "step_sizes": hp.Pair(("min_step_size", "max_step_size"), hp.NONNEGATIVE)})
@@ -461,7 +461,7 @@ def Rprop(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, 
                scale(-1.0))
 
 
-@torch_calling_form
+@_torch_calling_form
 @method(name="torch.optim.ASGD", specs={"lambd": hp.NONNEGATIVE, "t0": hp.NONNEGATIVE})
 def ASGD(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, foreach=None,
          maximize=False, differentiable=False, capturable=False) -> Transform:

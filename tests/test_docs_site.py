@@ -1,0 +1,57 @@
+"""The documentation's own checks: every public name has an API entry, the
+"coming from" pages list every tested case, and ``__all__`` is complete."""
+
+import inspect
+import pathlib
+import re
+import sys
+import types
+
+import pytest
+
+import adamx
+from adamx.compat import keras as adamx_keras
+from adamx.compat import torch as adamx_torch
+from tests import peers
+
+pytest.importorskip("sphinx")
+sys.path.insert(0, str(pathlib.Path(__file__).parent.parent / "docs" / "_ext"))
+import adamx_docs  # noqa: E402
+from sphinx.errors import ExtensionError  # noqa: E402
+
+API = pathlib.Path(__file__).parent.parent / "docs" / "api"
+
+
+def test_the_api_pages_have_one_entry_per_public_name():
+  entries = re.findall(r"^\.\. auto(?!module)\w+:: ([\w.]+)$", "".join(
+      p.read_text() for p in sorted(API.glob("*.md"))), flags=re.M)
+  assert sorted(entries) == sorted(set(entries)), "a name documented twice"
+  assert set(entries) == set(adamx_docs.public_names())
+
+
+def test_the_build_fails_naming_a_public_name_without_an_entry():
+  objects = {name: None for name in adamx_docs.public_names() if name != "adamx.lion"}
+  env = types.SimpleNamespace(get_domain=lambda _: types.SimpleNamespace(objects=objects))
+  with pytest.raises(ExtensionError, match=r"no entry in the API reference.*: adamx\.lion$"):
+    adamx_docs.check_api(None, env)
+
+
+@pytest.mark.parametrize("module", [adamx, adamx_torch, adamx_keras], ids=lambda m: m.__name__)
+def test_all_lists_every_public_name_and_only_those(module):
+  """Re-exported (adamx) or defined there (compat): public means in ``__all__``."""
+  def public(name, value):
+    if name.startswith("_") or inspect.ismodule(value) and module is not adamx:
+      return False
+    return module is adamx or getattr(value, "__module__", None) == module.__name__
+
+  assert set(module.__all__) == {n for n, v in vars(module).items() if public(n, v)}
+
+
+def test_coming_from_pages_list_every_tested_case():
+  torch_page, keras_page = adamx_docs.torch_page(), adamx_docs.keras_page()
+  for name, kwargs in peers.TORCH_CASES:
+    assert f"`{adamx_docs.call(name, kwargs, 'params')}`" in torch_page
+  for name, kwargs in peers.KERAS_FLOAT64_CASES + peers.KERAS_FLOAT32_CASES:
+    assert f"`{adamx_docs.call(name, kwargs)}`" in keras_page
+  for name in peers.DELIBERATE:
+    assert f"`optax.{name}`" in adamx_docs.optax_page()
