@@ -55,3 +55,16 @@ def test_coming_from_pages_list_every_tested_case():
     assert f"`{adamx_docs.call(name, kwargs)}`" in keras_page
   for name in peers.DELIBERATE:
     assert f"`optax.{name}`" in adamx_docs.optax_page()
+
+
+def test_getting_started_code_runs_and_trains(capsys):
+  """The page's Python blocks, run in order in one namespace, as a reader would."""
+  page = (API.parent / "getting_started.md").read_text()
+  blocks = re.findall(r"```python\n(.*?)```", page, flags=re.S)
+  assert len(blocks) == 2
+  namespace = {}
+  for block in blocks:
+    exec(compile(block, "getting_started.md", "exec"), namespace)
+  printed = capsys.readouterr().out
+  assert float(re.search(r"loss (\S+)", printed).group(1)) < 1e-3
+  assert "ratio(" in printed and "running_max" in printed

@@ -109,14 +109,15 @@ def fused(method: Transform) -> Fused:
 
   Example:
     >>> import jax, jax.numpy as jnp, adamx
-    >>> opt = adamx.fused(adamx.adam(0.1))
-    >>> params = {"w": jnp.array([1.0, -2.0])}
+    >>> def loss(p): return jnp.sum((p["w"] - 1.0) ** 2)
+    >>> opt = adamx.fused(adamx.adam(learning_rate=0.1))
+    >>> params = {"w": jnp.zeros(3, jnp.float32)}
     >>> state = opt.init(params)
-    >>> step = jax.jit(opt.step, donate_argnums=(0, 2))
-    >>> for _ in range(100):
-    ...   params, state = step(params, jax.grad(lambda p: (p["w"] ** 2).sum())(params), state)
-    >>> print(f"{float((params['w'] ** 2).sum()):.4f}")
-    0.0001
+    >>> step = jax.jit(opt.step, donate_argnums=(0, 2))  # updates and applies
+    >>> for _ in range(150):
+    ...   params, state = step(params, jax.grad(loss)(params), state)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   kernel = KERNELS.get(getattr(method, "name", None))
   if kernel is None:

@@ -42,6 +42,18 @@ def adadelta(
   rate this is Zeiler's method (:math:`\\eta = 1`) and *descends*;
   ``optax.adadelta(learning_rate=None)`` returns :math:`+\\Delta_t` and so
   ascends.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.adadelta(learning_rate=1.0, rho=0.9, eps=1e-3)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(
       add_decayed_weights(weight_decay, weight_decay_mask),

@@ -34,6 +34,18 @@ def adagrad(
   0.1 and 1e-7, eps inside the root); ``torch.optim.Adagrad`` with
   ``initial_accumulator_value=0, eps=1e-10, eps_in_sqrt=False`` (see
   ``adamx.compat.torch.Adagrad`` for ``lr_decay``).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.adagrad(learning_rate=0.5)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   denominator = rss_denominator(initial_accumulator_value, eps, eps_in_sqrt=eps_in_sqrt)
   return chain(ratio(identity(), denominator), scale_by_learning_rate(learning_rate))

@@ -64,13 +64,16 @@ def adam(
     eps_hat: add eps before the second-moment correction (Keras).
 
   Example:
-    >>> import jax.numpy as jnp, adamx
-    >>> opt = adamx.adam(0.1)
-    >>> updates, state = opt.update(jnp.array([3.0]), opt.init(jnp.array([0.0])))
-    >>> updates  # -lr * sign(g) on the first step
-    Array([-0.1], dtype=float32)
-    >>> state.nu  # (1 - b2) g^2
-    Array([0.009], dtype=float32)
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.adam(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(
       scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov,
@@ -107,6 +110,18 @@ def nadam(
   Reproduces exactly: ``optax.nadam`` with the same arguments;
   ``torch.optim.NAdam(lr, betas, eps, momentum_decay)`` with
   ``momentum_decay`` given (torch's default is 4e-3).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.nadam(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(
       scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov,
@@ -144,6 +159,18 @@ def adamw(
   ``nesterov=True``) with the same arguments; ``torch.optim.AdamW(lr, betas,
   eps, weight_decay)`` (torch's default decay is 1e-2, Optax's 1e-4).
   ``mask`` selects the leaves to decay, as in Optax.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.adamw(learning_rate=0.1, weight_decay=1e-4)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(
       scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov, nu_dtype=nu_dtype),
@@ -169,6 +196,18 @@ def nadamw(
   """NAdamW: :func:`adamw` with Dozat's Nesterov moment, i.e. ``adamw(..., nesterov=True)``.
 
   Reproduces exactly: ``optax.nadamw`` with the same arguments.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.nadamw(learning_rate=0.1, weight_decay=1e-4)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return adamw(learning_rate, b1, b2, eps, eps_root, mu_dtype, weight_decay, mask,
                nesterov=nesterov, nu_dtype=nu_dtype)

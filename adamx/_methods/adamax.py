@@ -32,6 +32,18 @@ def adamax(
 
   Reproduces exactly: ``optax.adamax`` with the same arguments;
   ``torch.optim.Adamax(lr, betas, eps)``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.adamax(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(ratio(first_moment(b1), infinity_denominator(b2, eps)),
                scale_by_learning_rate(learning_rate))

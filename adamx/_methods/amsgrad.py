@@ -50,6 +50,18 @@ def amsgrad(
 
   Reproduces exactly: ``optax.amsgrad`` with the same arguments;
   ``torch.optim.Adam(amsgrad=True)`` with ``max_before_correction=True``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.amsgrad(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   denominator = rms_denominator(b2, eps, eps_root, bias_correction=bias_correction_nu,
                                 correction="root" if max_before_correction else "moment",

@@ -49,7 +49,22 @@ def first_moment(
     momentum_decay: hp.Scalar | None = None,
     dtype: Any = None,
 ) -> Transform:
-  """:math:`\\hat m_t`: the EMA of raw gradients (``mu``), corrected and/or look-ahead."""
+  """:math:`\\hat m_t`: the EMA of raw gradients (``mu``), corrected and/or look-ahead.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.chain(
+    ...   adamx.ratio(adamx.first_moment(0.9, nesterov=True), adamx.rms_denominator(0.999, 1e-8)),
+    ...   adamx.scale_by_learning_rate(0.1))
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   if nesterov and bias_correction:
     return nesterov_ema(b1, momentum_decay=momentum_decay, dtype=dtype)
   if bias_correction:
@@ -89,6 +104,20 @@ def rms_denominator(
     initial_scale: :math:`v_0`.
     dtype: dtype of the statistics; defaults to the parameters'.
     name: the state field of :math:`v`.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.chain(
+    ...   adamx.ratio(adamx.first_moment(0.9), adamx.rms_denominator(0.999, 1e-8)),
+    ...   adamx.scale_by_learning_rate(0.1))
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   if correction not in _CORRECTIONS:
     raise hp.InvalidHyperparameter(
@@ -128,6 +157,20 @@ def rms(
      v_t = \\beta v_{t-1} + (1-\\beta) u_t^2,\\quad
      D_t = \\sqrt{\\hat v_t} + \\epsilon \\;\\text{ or }\\;
      \\sqrt{\\hat v_t + \\epsilon}\\;(\\text{eps\\_in\\_sqrt})
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.chain(
+    ...   adamx.ratio(adamx.identity(), adamx.rms(0.9, 1e-8, eps_in_sqrt=True)),
+    ...   adamx.scale_by_learning_rate(0.05))
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return rms_denominator(decay, 0.0 if eps_in_sqrt else eps, eps if eps_in_sqrt else 0.0,
                          bias_correction=bias_correction, centered=centered,
@@ -140,7 +183,22 @@ def rss_denominator(
     dtype: Any = None,
 ) -> Transform:
   """AdaGrad's :math:`\\sqrt{s_t + \\epsilon}` (or :math:`\\sqrt{s_t} + \\epsilon`),
-  :math:`s_t = s_{t-1} + g_t^2` held as ``sum_of_squares``."""
+  :math:`s_t = s_{t-1} + g_t^2` held as ``sum_of_squares``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.chain(
+    ...   adamx.ratio(adamx.identity(), adamx.rss_denominator(0.1, 1e-7)),
+    ...   adamx.scale_by_learning_rate(0.5))
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   return chain(square(), accumulate(initial_accumulator_value, dtype=dtype, name="sum_of_squares"),
                root(eps if eps_in_sqrt else 0.0), add_eps(0.0 if eps_in_sqrt else eps))
 
@@ -148,7 +206,22 @@ def rss_denominator(
 @arrangement
 def infinity_denominator(b2: hp.Scalar, eps: hp.Scalar, *, eps_in_max: bool = True) -> Transform:
   """AdaMax's :math:`\\max(\\beta_2 u, |g| + \\epsilon)` (Optax, torch), or
-  :math:`\\max(\\beta_2 u, |g|) + \\epsilon` with ``eps_in_max=False`` (Keras)."""
+  :math:`\\max(\\beta_2 u, |g|) + \\epsilon` with ``eps_in_max=False`` (Keras).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.chain(
+    ...   adamx.ratio(adamx.first_moment(0.9), adamx.infinity_denominator(0.999, 1e-8)),
+    ...   adamx.scale_by_learning_rate(0.1))
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   if eps_in_max:
     return infinity_moment(b2, eps)
   return chain(infinity_moment(b2, 0.0), add_eps(eps))
@@ -174,6 +247,20 @@ def scale_by_rms(
   ``numerator=chain(scale_by_ema(b1), bias_correct(b1))`` and
   ``bias_correction=True`` this is Adam, not RMSProp followed by momentum.
   State: ``nu`` (and ``count`` with ``bias_correction``).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.chain(
+    ...   adamx.scale_by_rms(decay=0.9),
+    ...   adamx.scale_by_learning_rate(0.05))
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return ratio(numerator if numerator is not None else identity(),
                rms(decay, eps, eps_in_sqrt=eps_in_sqrt, bias_correction=bias_correction,
@@ -200,6 +287,20 @@ def scale_by_adam(
   ``ratio(numerator=first_moment(b1), denominator=rms_denominator(b2))``:
   both branches see the raw gradient. ``eps_hat`` is the :math:`\\hat\\epsilon`
   form (``correction="eps"``). State: ``count``, ``mu``, ``nu``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.chain(
+    ...   adamx.scale_by_adam(b1=0.9, b2=0.999),
+    ...   adamx.scale_by_learning_rate(0.1))
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return ratio(
       first_moment(b1, nesterov=nesterov, bias_correction=bias_correction,

@@ -88,6 +88,18 @@ def mars(
     mask: the leaves to decay, as in ``adamw``.
     variant: ``"adamw"`` or ``"lion"``.
     correct_first_step: :math:`g_0 = 0` (True) or :math:`g_0 = g_1` (False).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.mars(learning_rate=0.05)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(200):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   if variant not in _MARS_VARIANTS:
     raise hp.InvalidHyperparameter(f"mars: variant={variant!r}; valid: one of {_MARS_VARIANTS}.")
@@ -157,6 +169,18 @@ def adam_mini(
     mask: the leaves to decay, as in ``adamw``.
     block_axes: the block-indexing axes, for every leaf or per leaf.
     mu_dtype, nu_dtype: dtypes of the moments; default the parameters'.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.adam_mini(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   denominator = chain(square(), block_mean_ema(b2, block_axes=block_axes, dtype=nu_dtype, name="nu"),
                       bias_correct(b2), root(), add_eps(eps))
@@ -216,6 +240,18 @@ def laprop(
     weight_decay: decoupled :math:`\\lambda_t`, a number or a schedule.
     mask: the leaves to decay, as in ``adamw``.
     mu_dtype, nu_dtype: dtypes of the moments; default the parameters'.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.laprop(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(ratio(identity(), rms_denominator(b2, eps, dtype=nu_dtype)),
                scale_by_ema(b1, dtype=mu_dtype), bias_correct(b1),

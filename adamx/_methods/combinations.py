@@ -53,6 +53,20 @@ def scale_by_adan(
   :math:`\\Delta g_t = g_t - g_{t-1}` from ``lag``; :math:`w = 1 - b_2`
   (Optax) or :math:`b_2` (``paper_weight``). State: ``count``, ``m``, ``g``,
   ``v``, ``g_1``, ``n``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.chain(
+    ...   adamx.scale_by_adan(b1=0.9),
+    ...   adamx.scale_by_learning_rate(0.05))
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   weight = b2 if paper_weight else hp.OneMinus(b2)
   numerator = linear((1.0, chain(scale_by_ema(b1, name="m"), bias_correct(b1))),
@@ -120,6 +134,18 @@ def adan(
     mask: the leaves to decay, as in ``optax.adan``.
     paper_weight: weight the difference by :math:`b_2` (the paper) instead of
       :math:`1 - b_2` (Optax).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.adan(learning_rate=0.05, b1=0.9)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(scale_by_adan(b1, b2, b3, eps, eps_root, paper_weight=paper_weight),
                add_decayed_weights(weight_decay, mask),
@@ -147,6 +173,20 @@ def scale_by_ademamix(
   (alpha, scale_by_ema(b3, name="m2"))), rms_denominator(b2, eps, eps_root))``;
   a scheduled ``b3`` is ``scale_by_scheduled_ema``, a scheduled ``alpha``
   ``scale_by_schedule`` after the slow EMA. State: ``count``, ``m1``, ``m2``, ``nu``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.chain(
+    ...   adamx.scale_by_ademamix(alpha=5.0),
+    ...   adamx.scale_by_learning_rate(0.1))
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   fast = chain(scale_by_ema(b1, dtype=mu_dtype, name="m1"), bias_correct(b1))
   slow = ema(b3, name="m2", dtype=mu_dtype)
@@ -200,6 +240,18 @@ def ademamix(
     mu_dtype: dtype of the three moments; defaults to the parameters'.
     weight_decay: :math:`\\lambda`, decoupled (multiplied by the rate).
     mask: the leaves to decay, as in Optax.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.ademamix(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(scale_by_ademamix(b1, b2, b3, alpha, eps, eps_root, mu_dtype),
                add_decayed_weights(weight_decay, mask),
@@ -219,6 +271,20 @@ def scale_by_simplified_ademamix(
 
   ``ratio(linear((1, momentum(b1, name="m")), (alpha, identity())),
   rms_denominator(b2, eps, eps_root, name="n"))``. State: ``count``, ``m``, ``n``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.chain(
+    ...   adamx.scale_by_simplified_ademamix(b1=0.9),
+    ...   adamx.scale_by_learning_rate(0.01))
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return ratio(linear((1.0, momentum(b1, name="m")), term(alpha, identity())),
                rms_denominator(b2, eps, eps_root, name="n"))
@@ -266,6 +332,18 @@ def simplified_ademamix(
     eps, eps_root: added outside and inside the root.
     weight_decay: :math:`\\lambda`, decoupled (multiplied by the rate).
     mask: the leaves to decay, as in Optax.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.simplified_ademamix(learning_rate=0.01, b1=0.9)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(scale_by_simplified_ademamix(b1, b2, alpha, eps, eps_root),
                add_decayed_weights(weight_decay, mask),

@@ -66,6 +66,18 @@ def acprop(
   State ``AcpropState``: ``count``, ``mu`` (:math:`m`), ``nu`` (:math:`s`), ``learning_rate``.
 
   Reproduces exactly: ``optax.contrib.acprop`` with the same arguments.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.acprop(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(
       ratio(identity(),
@@ -118,6 +130,18 @@ def adopt(
   without clipping they work as in Optax (:math:`v` of :math:`|g|^2`).
 
   Reproduces exactly: ``optax.contrib.adopt`` with the same arguments.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.adopt(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   clipping = [clip_by_schedule(clip_value_fn)] if use_clipping else []
   return chain(

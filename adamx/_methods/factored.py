@@ -41,6 +41,20 @@ def factored_rms(
   nothing (``floor=0``); torch adds nothing and bounds the row normaliser
   and :math:`\\hat V` (``eps=0, floor=None``). State: ``count``, ``v_row``,
   ``v_col``, ``v`` (or ``names``).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.chain(
+    ...   adamx.factored_rms(decay_rate=0.8, min_dim_size_to_factor=2),
+    ...   adamx.scale_by_learning_rate(0.1))
+    >>> params = jnp.zeros((4, 3), jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(50):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   moment = factored_ema(decay_rate, decay_offset, decay_dtype=decay_dtype, factored=factored,
                         min_dim_size_to_factor=min_dim_size_to_factor, axes=axes, floor=floor,
@@ -123,6 +137,18 @@ def adafactor(
     weight_decay_mask: the leaves to decay (a tree, a prefix or a function).
     decay_dtype: the dtype :math:`\\beta_t` is computed in (Optax's float32
       by default; None for each leaf's arithmetic dtype).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.adafactor(learning_rate=0.1, min_dim_size_to_factor=2)  # factors a 4x3 matrix
+    >>> params = jnp.full((4, 3), 0.5, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(30):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   parts = [factored_rms(decay_rate, decay_offset, eps, decay_dtype=decay_dtype,
                         factored=factored, min_dim_size_to_factor=min_dim_size_to_factor,
@@ -174,6 +200,18 @@ def sm3(
     learning_rate: :math:`\\eta_t`, a number or a schedule.
     momentum: :math:`\\beta` of the EMA of the steps (0: none).
     eps: :math:`\\epsilon`, inside the root.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.sm3(learning_rate=0.5)
+    >>> params = jnp.zeros((4, 3), jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   denominator = chain(square(), cover_accumulate(name="mu"), root(eps))
   return chain(ratio(identity(), denominator), scale_by_ema(momentum, name="nu"),
@@ -221,6 +259,18 @@ def rprop(
     eta_minus, eta_plus: factors on a sign flip and on a sign agreement.
     min_step_size, max_step_size: bounds of :math:`\\Delta`.
     one_step_late: reproduce Optax 0.2.8's lagged update.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.rprop(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(sign_agreement_step(learning_rate, eta_minus, eta_plus, min_step_size,
                                    max_step_size, one_step_late=one_step_late),

@@ -65,6 +65,18 @@ def lars(
   ``weight_decay=0`` (tested), and differ otherwise.
 
   Reproduces exactly: ``optax.lars`` with the same arguments.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.lars(learning_rate=2.0, momentum=0.9)
+    >>> params = jnp.full(3, 0.5, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   trust = [scale_by_trust_ratio(trust_coefficient=trust_coefficient, eps=eps)]
   if trust_ratio_mask is False:
@@ -104,6 +116,18 @@ def lamb(
   State ``LambState``: ``count``, ``mu``, ``nu``, ``learning_rate``.
 
   Reproduces exactly: ``optax.lamb`` with the same arguments.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.lamb(learning_rate=0.01)
+    >>> params = jnp.full(3, 0.5, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(scale_by_adam(b1, b2, eps, eps_root), add_decayed_weights(weight_decay, mask),
                scale_by_trust_ratio(), scale_by_learning_rate(learning_rate))
@@ -130,6 +154,18 @@ def fromage(learning_rate: hp.ScalarOrSchedule, min_norm: hp.Scalar = 1e-6) -> T
   for complex parameters (the norms are real), which Optax lists as
   unsupported. From all-zero parameters it needs ``min_norm=0``: with a
   floor, :math:`\\|w\\| = 0` gives steps of :math:`\\eta \\cdot` ``min_norm``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.fromage(learning_rate=0.005)
+    >>> params = jnp.full(3, 0.5, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(200):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(scale_by_trust_ratio(min_norm), scale_by_learning_rate(learning_rate),
                retract(learning_rate))
@@ -171,6 +207,18 @@ def novograd(
   inside the root.
 
   Reproduces exactly: ``optax.novograd`` with the same arguments.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.novograd(learning_rate=0.005)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   denominator = chain(layer_second_moment(b2, name="nu"), root(eps_root), add_eps(eps))
   return chain(ratio(identity(), denominator), add_decayed_weights(weight_decay),

@@ -54,6 +54,18 @@ def madgrad(
   count made int64 they agree to 1e-10 (``tests/test_second_moments.py``).
   Complex parameters work (:math:`\\nu` of :math:`|g|^2`, as AdaGrad's);
   Optax's fails on them (``cbrt`` of a complex square).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.madgrad(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   weights = lambda: scale_by_sqrt_step(learning_rate, eps)  # noqa: E731
   return chain(

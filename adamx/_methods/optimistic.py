@@ -37,6 +37,20 @@ def scale_by_optimistic_gradient(
 
   Optax's annotations allow schedules for ``alpha`` and ``beta`` but its code
   cannot use them; adamx evaluates them at ``count`` = 0, 1, ...
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.chain(
+    ...   adamx.scale_by_optimistic_gradient(alpha=1.0, beta=1.0),
+    ...   adamx.scale_by_learning_rate(0.1))
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return linear(term(alpha, identity()), term(beta, change("previous_gradient")))
 
@@ -71,6 +85,18 @@ def optimistic_gradient_descent(
     learning_rate: :math:`\\eta_t`, a number or a schedule.
     alpha: weight of the current gradient, a number or a schedule.
     beta: weight of the gradient's change (the optimism), a number or a schedule.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.optimistic_gradient_descent(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(scale_by_optimistic_gradient(alpha, beta), scale_by_learning_rate(learning_rate))
 
@@ -106,6 +132,18 @@ def optimistic_adam_v2(
   from the second step on; its first step is :math:`-2\\eta r_1` (its
   :math:`\\hat m_0` term is 0) where Optax's, and this, is :math:`-\\eta r_1`
   (:math:`r_0 := r_1`). Optax's default ``nesterov=True`` is not the paper's.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.optimistic_adam_v2(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov),
                scale_by_optimistic_gradient(alpha, beta),
@@ -143,6 +181,18 @@ def optimistic_adam(
   (deprecated there in favour of ``optimistic_adam_v2``). Optax refuses a
   learning-rate schedule here; adamx evaluates it, and a scheduled optimism,
   at ``count`` = 0, 1, ...
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.optimistic_adam(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(scale_by_adam(b1, b2, eps, eps_root, mu_dtype, nesterov=nesterov),
                scale_by_optimistic_gradient(learning_rate,

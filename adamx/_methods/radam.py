@@ -40,6 +40,18 @@ def radam(
   eps to :math:`\\sqrt{v_t}` before dividing by :math:`\\sqrt{1-\\beta_2^t}`;
   torch switches at :math:`\\rho_t > 5`, Optax at :math:`\\ge 5`, which
   differ only if :math:`\\rho_t` is exactly 5).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.radam(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(
       ratio(first_moment(b1, nesterov=nesterov),

@@ -59,6 +59,18 @@ def rmsprop(
     nesterov: Nesterov look-ahead on the buffer.
     bias_correction: divide both EMAs by :math:`1-\\rho^t`.
     lr_in_momentum: apply the rate before the buffer (Optax) or after (torch).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.rmsprop(learning_rate=0.05)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   denominator = rms(decay, eps, eps_in_sqrt=eps_in_sqrt, bias_correction=bias_correction,
                     initial_scale=initial_scale, centered=centered)

@@ -67,6 +67,18 @@ def adabelief(
   ``mu_product``), ``mean`` (the same :math:`m`), ``nu`` (:math:`s`), ``learning_rate``.
 
   Reproduces exactly: ``optax.adabelief`` with the same arguments.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.adabelief(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(
       ratio(first_moment(b1, nesterov=nesterov),
@@ -109,6 +121,18 @@ def yogi(
 
   Reproduces exactly: ``optax.yogi`` with the same arguments
   (``eps_root`` and ``initial_accumulator_value`` are ``optax.scale_by_yogi``'s).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.yogi(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   correct = (lambda b: [bias_correct(b)]) if bias_correction else (lambda b: [])
   v0 = initial_accumulator_value
@@ -140,6 +164,18 @@ def adamaxw(
   State ``AdamaxwState``: ``count``, ``mu``, ``nu``, ``learning_rate``.
 
   Reproduces exactly: ``optax.adamaxw`` with the same arguments.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.adamaxw(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(ratio(first_moment(b1), infinity_denominator(b2, eps)),
                add_decayed_weights(weight_decay, mask),

@@ -43,12 +43,16 @@ def sgd(
     dampening: torch's dampening of the buffer after its first step.
 
   Example:
-    >>> import jax.numpy as jnp, optax, adamx
-    >>> opt = adamx.sgd(0.1, momentum=0.9)
-    >>> params = jnp.array([1.0])
-    >>> updates, state = opt.update(2 * params, opt.init(params))
-    >>> optax.apply_updates(params, updates)
-    Array([0.8], dtype=float32)
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.sgd(learning_rate=0.1, momentum=0.9)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(200):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   buffer = [] if momentum is None else [
       trace(momentum, nesterov=nesterov, dampening=dampening, dtype=accumulator_dtype)]

@@ -26,6 +26,18 @@ def sign_sgd(learning_rate: hp.ScalarOrSchedule) -> Transform:
   Reproduces exactly: ``optax.sign_sgd(learning_rate)``. On complex updates
   ``scale_by_sign`` gives :math:`g/|g|`, as Optax computes it; Optax lists
   the sign methods as not supporting complex parameters.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.sign_sgd(learning_rate=0.01)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(scale_by_sign(), scale_by_learning_rate(learning_rate))
 
@@ -50,6 +62,18 @@ def signum(
   Reproduces exactly: ``optax.signum`` with the same arguments (with a
   low-precision ``accumulator_dtype``, to that dtype's rounding: adamx
   computes :math:`\\beta m` in the parameters' precision, Optax in the accumulator's).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.signum(learning_rate=0.01)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(scale_by_ema(beta, dtype=accumulator_dtype, name="ema"), scale_by_sign(),
                scale_by_learning_rate(learning_rate))
@@ -88,6 +112,18 @@ def lion(
   default ``mode="hard"`` of ``scale_by_lion``); with a low-precision
   ``mu_dtype``, to that dtype's rounding (adamx computes :math:`\\beta m` in
   the parameters' precision, Optax in ``mu_dtype``).
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.lion(learning_rate=0.01)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   return chain(interpolated_ema(b2, b1, dtype=mu_dtype), scale_by_sign(),
                add_decayed_weights(weight_decay, mask), scale_by_learning_rate(learning_rate))

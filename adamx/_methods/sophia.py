@@ -71,6 +71,22 @@ def sophia(
   ``hessian_fn_state``, ``learning_rate``.
 
   Reproduces exactly: ``optax.contrib.sophia`` with the same arguments.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.sophia(learning_rate=0.01, b1=0.9)  # Hutchinson's estimate: needs obj_fn
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> @jax.jit
+    ... def step(params, state):
+    ...   grads = jax.grad(loss)(params)
+    ...   updates, state = opt.update(grads, state, params, obj_fn=loss)
+    ...   return optax.apply_updates(params, updates), state
+    >>> for _ in range(200):
+    ...   params, state = step(params, state)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   del verbose, print_win_rate_every_n_steps
   clipping = [clip(clip_threshold)] if clip_threshold is not None else []

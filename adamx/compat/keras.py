@@ -53,6 +53,8 @@ from adamx._primitives.moments import scale_by_update_rms
 from adamx._primitives.momentum import momentum as trace
 from adamx._primitives.scale import add_decayed_weights, identity, scale, scale_by_learning_rate
 
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "SGD"]
+
 # Keras's optimizer options that are not the optimizer's maths, with Keras's defaults.
 _OPTIONS = {"clipnorm": None, "clipvalue": None, "global_clipnorm": None, "use_ema": False,
             "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,
@@ -113,6 +115,18 @@ def SGD(learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=None) -> 
   """``keras.optimizers.SGD``: ``m <- momentum m - lr g; w <- w + m``.
 
   With ``nesterov``: ``w <- w + momentum m - lr g``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.compat.keras.SGD(learning_rate=0.1, momentum=0.9)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(200):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   buffer = None if hp.is_zero(momentum) else trace(momentum, nesterov=nesterov)
   return _keras(identity(), learning_rate, weight_decay, buffer=buffer)
@@ -125,6 +139,18 @@ def RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=F
   """``keras.optimizers.RMSprop``: ``lr g / sqrt(v - [E g]^2 + eps)``, eps inside.
 
   Momentum accumulates the already scaled step: ``m <- momentum m + lr g/D``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.compat.keras.RMSprop(learning_rate=0.05)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
   """
   denominator = rms(rho, epsilon, eps_in_sqrt=True, centered=centered)
   buffer = None if hp.is_zero(momentum) else trace(momentum)
@@ -135,7 +161,20 @@ def RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=F
 @_keras_options
 def Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
             weight_decay=None) -> Transform:
-  """``keras.optimizers.Adagrad``: ``lr g / sqrt(s + eps)``, ``s_0 = 0.1``."""
+  """``keras.optimizers.Adagrad``: ``lr g / sqrt(s + eps)``, ``s_0 = 0.1``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.compat.keras.Adagrad(learning_rate=0.5)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   denominator = rss_denominator(initial_accumulator_value, epsilon)
   return _keras(ratio(identity(), denominator), learning_rate, weight_decay)
 
@@ -143,7 +182,20 @@ def Adagrad(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
 @method(name="keras.optimizers.Adadelta")
 @_keras_options
 def Adadelta(learning_rate=0.001, rho=0.95, epsilon=1e-7, weight_decay=None) -> Transform:
-  """``keras.optimizers.Adadelta``: Zeiler's step times ``learning_rate``."""
+  """``keras.optimizers.Adadelta``: Zeiler's step times ``learning_rate``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.compat.keras.Adadelta(learning_rate=1.0, epsilon=1e-3)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   direction = chain(ratio(identity(), rms(rho, epsilon, eps_in_sqrt=True, name="e_g")),
                     scale_by_update_rms(rho, epsilon, name="e_x"))
   return _keras(direction, learning_rate, weight_decay)
@@ -159,7 +211,20 @@ def _adam(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay) -> Tran
 @_keras_options
 def Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
          weight_decay=None) -> Transform:
-  """``keras.optimizers.Adam``: epsilon-hat form; ``amsgrad`` takes the max of raw ``v``."""
+  """``keras.optimizers.Adam``: epsilon-hat form; ``amsgrad`` takes the max of raw ``v``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.compat.keras.Adam(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   return _adam(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay)
 
 
@@ -167,7 +232,20 @@ def Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=Fa
 @_keras_options
 def AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
           epsilon=1e-7, amsgrad=False) -> Transform:
-  """``keras.optimizers.AdamW``: :func:`Adam` with ``weight_decay=0.004``."""
+  """``keras.optimizers.AdamW``: :func:`Adam` with ``weight_decay=0.004``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.compat.keras.AdamW(learning_rate=0.1, weight_decay=0.004)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   return _adam(learning_rate, beta_1, beta_2, epsilon, amsgrad, weight_decay)
 
 
@@ -175,7 +253,20 @@ def AdamW(learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
 @_keras_options
 def Adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
            weight_decay=None) -> Transform:
-  """``keras.optimizers.Adamax``: ``lr m / ((1 - b1^t)(u + eps))``, ``u = max(b2 u, |g|)``."""
+  """``keras.optimizers.Adamax``: ``lr m / ((1 - b1^t)(u + eps))``, ``u = max(b2 u, |g|)``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.compat.keras.Adamax(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(150):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   denominator = infinity_denominator(beta_2, epsilon, eps_in_max=False)
   return _keras(ratio(first_moment(beta_1), denominator), learning_rate,
                 weight_decay)
@@ -185,6 +276,19 @@ def Adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
 @_keras_options
 def Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
           weight_decay=None) -> Transform:
-  """``keras.optimizers.Nadam``: Dozat's schedule ``mu_t = b1 (1 - 0.5 * 0.96^t)``."""
+  """``keras.optimizers.Nadam``: Dozat's schedule ``mu_t = b1 (1 - 0.5 * 0.96^t)``.
+
+  Example:
+    >>> import jax, jax.numpy as jnp, optax, adamx
+    >>> def loss(p): return jnp.sum((p - 1.0) ** 2)
+    >>> opt = adamx.compat.keras.Nadam(learning_rate=0.1)
+    >>> params = jnp.zeros(3, jnp.float32)
+    >>> state = opt.init(params)
+    >>> for _ in range(100):
+    ...   updates, state = opt.update(jax.grad(loss)(params), state, params)
+    ...   params = optax.apply_updates(params, updates)
+    >>> print(f"loss {loss(params):.4f}")
+    loss 0.0000
+  """
   direction = scale_by_adam(beta_1, beta_2, epsilon, nesterov=True, momentum_decay=1.0)
   return _keras(direction, learning_rate, weight_decay)
