@@ -10,6 +10,9 @@ from adamx._combinators.chain import chain as chain
 from adamx._combinators.fanout import difference as difference
 from adamx._combinators.fanout import linear as linear
 from adamx._combinators.fanout import ratio as ratio
+from adamx._combinators.groups import group as group
+from adamx._combinators.groups import param_groups as param_groups
+from adamx._combinators.groups import set_group_hyperparams as set_group_hyperparams
 from adamx._core.hyperparams import InvalidHyperparameter as InvalidHyperparameter
 from adamx._core.transform import Transform as Transform
 from adamx._fast.build import KernelBuildError as KernelBuildError
@@ -117,6 +120,9 @@ from adamx._tools.state import learning_rate as learning_rate
 __version__ = "0.1.0"
 
 __all__ = [
+    "set_group_hyperparams",
+    "param_groups",
+    "group",
     "accumulate",
     "acprop",
     "adabelief",

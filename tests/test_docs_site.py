@@ -68,3 +68,14 @@ def test_getting_started_code_runs_and_trains(capsys):
   printed = capsys.readouterr().out
   assert float(re.search(r"loss (\S+)", printed).group(1)) < 1e-3
   assert "ratio(" in printed and "running_max" in printed
+
+
+def test_parameter_group_recipes_run(capsys):
+  """The recipes page's blocks, in order in one namespace."""
+  page = (API.parent / "param_groups.md").read_text()
+  namespace = {}
+  for block in re.findall(r"```python\n(.*?)```", page, flags=re.S):
+    exec(compile(block, "param_groups.md", "exec"), namespace)
+  printed = capsys.readouterr().out
+  assert "'weight_decay': Array(0." in printed and "'embed'" in printed
+  assert printed.rstrip().endswith("1")  # one compilation

@@ -73,9 +73,10 @@ def test_torch_calling_form_takes_the_parameters_and_ignores_them(name):
 @pytest.mark.parametrize(("args", "says"), [
     ((1e-3,), "Pass the learning rate by name: adamx.compat.torch.AdamW(lr=...)"),
     ((jnp.asarray(1e-3),), "first positional argument is torch's `params`"),
+    (("1e-3",), "first positional argument is torch's `params`"),
     ((lambda count: 1e-3,), "first positional argument is torch's `params`"),
     (([{"params": [], "lr": 1e-2, "weight_decay": 0.0}],),
-     "parameter groups with options of their own (lr, weight_decay)"),
+     "group 0 has options (lr, weight_decay) but its 'params' is not a path pattern"),
 ])
 def test_torch_calling_form_refuses_what_it_would_silently_ignore(args, says):
   with pytest.raises(TypeError) as error:

@@ -85,6 +85,7 @@ SPECS: dict[str, Spec | Pair] = {
     **dict.fromkeys(("max_delta", "min_norm", "trust_coefficient", "gamma", "max_norm"),
                     NONNEGATIVE),
     "update_interval": Spec(1.0),
+    "learning_rate_multiplier": NONNEGATIVE,  # a parameter group's share of the default rate
     "step_size_fn": Spec(schedule=True),
     "decay_fn": Spec(0.0, 1.0, high_open=True, schedule=True),
 }

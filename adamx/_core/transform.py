@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
+import numpy as np
 import optax
 
 from adamx._core.records import record, state_name
@@ -106,6 +107,8 @@ def _format_value(value: Any) -> str:
     return getattr(value, "__name__", "schedule")
   if isinstance(value, type):
     return value.__name__
+  if isinstance(value, jax.Array) and value.ndim == 0 and not isinstance(value, jax.core.Tracer):
+    return str(np.asarray(value)[()])  # a hyperparameter given as data: its number
   return repr(value)
 
 

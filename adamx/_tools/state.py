@@ -6,6 +6,7 @@ from typing import Any
 
 import jax
 
+from adamx._combinators.groups import ParamGroupsState
 from adamx._core.records import is_record
 
 
@@ -13,8 +14,14 @@ def _is_rate_state(node: Any) -> bool:
   return is_record(node) and "learning_rate" in node._fields
 
 
-def learning_rate(state: Any) -> jax.Array:
+def _is_grouped(node: Any) -> bool:
+  return type(node) is ParamGroupsState
+
+
+def learning_rate(state: Any) -> jax.Array | dict[str, jax.Array]:
   """The learning rate applied at the latest step, read from ``state``.
+
+  For an ``adamx.param_groups`` state, the rate of each group: ``{group: rate}``.
 
   Finds the one adamx state record with a ``learning_rate`` field (a
   method's, or ``scale_by_learning_rate``'s) in any state tree: an
@@ -36,6 +43,9 @@ def learning_rate(state: Any) -> jax.Array:
     >>> round(float(adamx.learning_rate(state)), 6)  # step 2's rate (count 1)
     0.9
   """
+  grouped = [n for n in jax.tree.leaves(state, is_leaf=_is_grouped) if _is_grouped(n)]
+  if len(grouped) == 1:
+    return {name: learning_rate(inner) for name, inner in grouped[0].inner.items()}
   found = [
       node for node in jax.tree.leaves(state, is_leaf=_is_rate_state)
       if _is_rate_state(node)

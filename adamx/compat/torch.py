@@ -6,9 +6,14 @@ parameter trajectory. Porting a PyTorch script changes one line:
 ``torch.optim.AdamW(model.parameters(), lr=1e-3)`` becomes
 ``adamx.compat.torch.AdamW(params, lr=1e-3)``. The parameters, torch's first
 positional argument, are accepted there and ignored: a JAX optimizer receives
-them in ``init(params)`` and ``update(grads, state, params)``. A number or
-schedule in that place, or a torch parameter group with options of its own,
-raises ``TypeError`` saying what to write instead. ``foreach``, ``fused``,
+them in ``init(params)`` and ``update(grads, state, params)``. torch's
+parameter groups with options of their own are taken, with a regular
+expression on the leaves' key paths in place of the tensors:
+``AdamW([{"params": "bias|norm", "weight_decay": 0.0}], lr=1e-3, weight_decay=0.1)``
+is :func:`adamx.param_groups` (leaves no pattern matches take the top-level
+arguments, where torch would leave parameters outside every group
+unoptimized). A number or schedule in the parameters' place raises
+``TypeError`` saying what to write instead. ``foreach``, ``fused``,
 ``capturable`` and ``differentiable`` are accepted and ignored too: they
 choose torch kernels, not the maths.
 
@@ -37,6 +42,7 @@ import jax.numpy as jnp
 
 from adamx._combinators.chain import chain
 from adamx._combinators.fanout import ratio
+from adamx._combinators.groups import Group, group, param_groups
 from adamx._core import hyperparams as hp
 from adamx._core.declare import method
 from adamx._core.steps import step_dtype
@@ -61,29 +67,36 @@ __all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax"
            "RAdam", "RMSprop", "Rprop", "SGD"]
 
 
-def _check_params(owner: str, params: Any) -> None:
-  """Refuses what is not torch's ``params`` in its place, or would be silently ignored."""
+def _groups(owner: str, params: Any) -> dict[str, Group]:
+  """torch's ``params`` argument: ignored, but for parameter groups with options of
+  their own, which become :func:`adamx.param_groups` groups (selected by path pattern)."""
   cls = owner.rsplit(".", 1)[-1]
-  if callable(params) or isinstance(params, (int, float)) or getattr(params, "shape", None) == ():
+  if (callable(params) or isinstance(params, (int, float, str))
+      or getattr(params, "shape", None) == ()):
     raise TypeError(
         f"{owner}: the first positional argument is torch's `params` (accepted and ignored: "
         f"adamx receives the parameters in init and update), got {params!r}. Pass the "
         f"learning rate by name: adamx.compat.torch.{cls}(lr=...) or {cls}(params, lr=...).")
-  groups = params if isinstance(params, (list, tuple)) else ()
-  for group in groups:
-    options = sorted(set(group) - {"params"}) if isinstance(group, dict) else []
-    if options:
+  groups = {}
+  for index, entry in enumerate(params if isinstance(params, (list, tuple)) else ()):
+    options = {k: v for k, v in entry.items() if k != "params"} if isinstance(entry, dict) else {}
+    if not options:
+      continue
+    if not isinstance(entry.get("params"), str):
       raise TypeError(
-          f"{owner}: parameter groups with options of their own ({', '.join(options)}) are "
-          f"not supported: adamx would apply one setting to every group. Give each group its "
-          f"own optimizer with optax.partition, or pass the parameters without options.")
+          f"{owner}: parameter group {index} has options ({', '.join(sorted(options))}) but "
+          f"its 'params' is not a path pattern: in adamx a group's 'params' is a regular "
+          f"expression searched in each leaf's key path, e.g. {{'params': 'bias|norm', "
+          f"'weight_decay': 0.0}}.")
+    groups[f"group{index}"] = group(entry["params"], **options)
+  return groups
 
 
 def _torch_calling_form(factory: Callable[..., Transform]) -> Callable[..., Transform]:
   """Lets ``factory`` be called as torch's class is: ``X(params, lr=..., ...)``.
 
-  ``params`` (optional, positional or by name) is checked by
-  :func:`_check_params` and dropped; the other arguments bind to torch's
+  ``params`` (optional, positional or by name) is dropped, or read for its
+  parameter groups (:func:`_groups`); the other arguments bind to torch's
   parameters in torch's order.
   """
   owner = f"torch.optim.{factory.__name__}"
@@ -94,9 +107,8 @@ def _torch_calling_form(factory: Callable[..., Transform]) -> Callable[..., Tran
   @functools.wraps(factory)
   def build(*args: Any, **kwargs: Any) -> Transform:
     arguments = signature.bind(*args, **kwargs).arguments
-    if "params" in arguments:
-      _check_params(owner, arguments.pop("params"))
-    return factory(**arguments)
+    groups = _groups(owner, arguments.pop("params")) if "params" in arguments else {}
+    return param_groups(factory, groups=groups, **arguments) if groups else factory(**arguments)
 
   build.__signature__ = signature
   return build
