@@ -5,6 +5,7 @@ Every name here is an Optax-compatible gradient transformation factory:
 """
 
 from adamx import compat as compat
+from adamx._combinators.accumulation import accumulate_in_state as accumulate_in_state
 from adamx._combinators.cautious import cautious as cautious
 from adamx._combinators.chain import chain as chain
 from adamx._combinators.fanout import difference as difference
@@ -120,6 +121,7 @@ from adamx._tools.state import learning_rate as learning_rate
 __version__ = "0.1.0"
 
 __all__ = [
+    "accumulate_in_state",
     "set_group_hyperparams",
     "param_groups",
     "group",

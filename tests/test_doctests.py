@@ -1,8 +1,10 @@
 """Every public method's docstring has an example, and the example runs.
 
 The names are computed, not listed: the public names of ``adamx`` defined
-under ``adamx._methods`` (methods and arrangements), ``adamx.fused``, and
-the ``__all__`` of ``adamx.compat.keras`` and ``adamx.compat.torch``.
+under ``adamx._methods`` (methods and arrangements), the other public names
+whose docstrings have an example (``fused``, ``param_groups``,
+``accumulate_in_state``...), and the ``__all__`` of ``adamx.compat.keras``
+and ``adamx.compat.torch``.
 Each docstring must hold a ``>>>`` example, run with the standard
 :mod:`doctest` module in an empty namespace (the example imports what it
 uses), under this test process's settings (float64 enabled, strict dtype
@@ -31,9 +33,13 @@ def _compat_names(module_name: str) -> list[str]:
 
 
 def _public_names() -> list[str]:
-  methods = [f"adamx.{name}" for name in dir(adamx) if not name.startswith("_")
-             and getattr(getattr(adamx, name), "__module__", "").startswith("adamx._methods")]
-  return sorted(methods) + ["adamx.fused"] + [n for m in COMPAT for n in _compat_names(m)]
+  """Every method must have an example; any other public name with one is run too."""
+  def required(value):
+    return getattr(value, "__module__", "").startswith("adamx._methods")
+
+  methods = [f"adamx.{name}" for name in adamx.__all__ if required(getattr(adamx, name))
+             or ">>>" in (inspect.getdoc(getattr(adamx, name)) or "")]
+  return sorted(methods) + [n for m in COMPAT for n in _compat_names(m)]
 
 
 NAMES = _public_names()

@@ -137,12 +137,19 @@ def moments_like(params: Any, value: Any = 0.0, dtype: Any = None) -> Any:
 
 def statistic(owner: str, maths: Callable[..., Any], name: str, initial: Any = 0.0,
               dtype: Any = None, *, counted: bool = False, wide: bool = False,
-              **scalars: Any) -> Transform:
+              micro: Callable[..., Any] | None = None, **scalars: Any) -> Transform:
   """A primitive keeping one per-leaf statistic: ``maths(u, s, **scalars) -> (out, new s)``.
 
   The state is a record with the statistic under ``name`` (initialised to
   ``initial`` in ``dtype``, default the parameters'), and with ``counted``
   a step ``count`` that ``maths`` receives as ``t`` (0 on the first step).
+
+  With ``micro``, the statistic also accumulates over micro-steps (see
+  :func:`adamx._combinators.accumulation.accumulate_in_state`): an update
+  given the extra arguments ``micro_step`` (traced int32, ``0..k-1``) and
+  ``micro_steps`` (the int ``k``) applies ``micro(u, s, **scalars, first,
+  k)`` instead, ``first`` being 1 on a step's first micro-step and 0 on the
+  others. Without them the update is the plain one, unchanged.
   """
   fields = ("count", name) if counted else (name,)
   state_type = record(state_name(owner), fields)
@@ -151,13 +158,26 @@ def statistic(owner: str, maths: Callable[..., Any], name: str, initial: Any = 0
     moment = moments_like(params, initial, dtype)
     return state_type(zero_count(), moment) if counted else state_type(moment)
 
-  def update(updates, state, params=None):
-    del params
+  def apply(per_array, updates, state, **more):
     steps = {"t": state.count} if counted else {}
-    out, (new,) = leafwise(owner, maths, updates, state[-1], wide=wide, **steps, **scalars)
+    out, (new,) = leafwise(owner, per_array, updates, state[-1], wide=wide, **steps,
+                           **scalars, **more)
     return out, (state_type(increment(state.count), new) if counted else state_type(new))
 
-  return transform(init, update, record=state_type)
+  def update(updates, state, params=None):
+    del params
+    return apply(maths, updates, state)
+
+  if micro is None:
+    return transform(init, update, record=state_type)
+
+  def update_micro(updates, state, params=None, *, micro_step=None, micro_steps=None, **extra):
+    del extra
+    if micro_step is None:
+      return update(updates, state, params)
+    return apply(micro, updates, state, first=micro_step == 0, k=micro_steps)
+
+  return transform(init, update_micro, record=state_type, extra_args=True)
 
 
 def lift_unshaped(owner: str, maths: Callable[..., Any], updates: Any, *stats: Any,

@@ -128,10 +128,12 @@ def _render(t: Any, indent: int) -> str:
     return head
   if t.parts[0][0] == "=":
     return f"{head} = {_render(t.parts[0][1], indent)}"
-  flat = ", ".join(_prefix(role) + _render(p, 0) for role, p in t.parts)
+  settings = [f"{k}={_format_value(v)}" for k, v in t.hyperparams.items()]  # a combinator's own
+  flat = ", ".join([_prefix(role) + _render(p, 0) for role, p in t.parts] + settings)
   one_line = f"{t.name}({flat})"
   if "\n" not in one_line and indent + len(one_line) <= _LINE_WIDTH:
     return one_line
   pad = " " * (indent + 2)
   lines = [pad + _prefix(role) + _render(p, indent + 2) + "," for role, p in t.parts]
+  lines += [pad + setting + "," for setting in settings]
   return f"{t.name}(\n" + "\n".join(lines) + "\n" + " " * indent + ")"

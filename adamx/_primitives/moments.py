@@ -40,6 +40,13 @@ def scale_by_ema(
   :math:`\\beta m_t + (1-\\beta) u_t`. For a bias-corrected look-ahead see
   :func:`nesterov_ema`.
 
+  Under :func:`~adamx._combinators.accumulation.accumulate_in_state` (not
+  with ``nesterov``) the average accumulates over the :math:`k` micro-steps
+  :math:`u_{t,1..k}` of a step:
+  :math:`m \\leftarrow \\beta m + \\tfrac{1-\\beta}{k} u_{t,1}`, then
+  :math:`m \\leftarrow m + \\tfrac{1-\\beta}{k} u_{t,i}`, so that
+  :math:`m_t = \\beta m_{t-1} + (1-\\beta) \\operatorname{mean}_i u_{t,i}`.
+
   State: :math:`m` under the field ``name``.
 
   Args:
@@ -54,7 +61,12 @@ def scale_by_ema(
     new = one_minus_b * u + b * m
     return (b * new + one_minus_b * u if nesterov else new), new
 
-  return statistic("scale_by_ema", ema, name, initial_value, dtype, b=decay,
+  def ema_micro(u, m, *, b, one_minus_b, first, k):
+    new = (one_minus_b / k) * u + jnp.where(first, b, 1) * m
+    return new, new
+
+  return statistic("scale_by_ema", ema, name, initial_value, dtype,
+                   micro=None if nesterov else ema_micro, b=decay,
                    one_minus_b=hp.OneMinus(decay))
 
 

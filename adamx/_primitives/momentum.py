@@ -33,6 +33,12 @@ def momentum(
   ``optax.trace``; with dampening it is torch.optim.SGD's buffer, whose first
   step copies the update undamped.
 
+  Under :func:`~adamx._combinators.accumulation.accumulate_in_state` (not
+  with ``nesterov``) the trace accumulates over the :math:`k` micro-steps
+  :math:`u_{t,1..k}` of a step: :math:`v \\leftarrow \\mu v + c_t u_{t,1}/k`,
+  then :math:`v \\leftarrow v + c_t u_{t,i}/k`, so that
+  :math:`v_t = \\mu v_{t-1} + c_t \\operatorname{mean}_i u_{t,i}`.
+
   State: ``count`` (for the first-step rule); :math:`v` under ``name``
   (``trace``, as Optax's ``TraceState``).
 
@@ -47,5 +53,10 @@ def momentum(
     new = mu * v + jnp.where(t == 0, 1, 1 - dampening) * u
     return (u + mu * new if nesterov else new), new
 
-  return statistic("momentum", heavy_ball, name, 0.0, dtype, counted=True, mu=decay,
+  def heavy_ball_micro(u, v, *, mu, dampening, t, first, k):
+    new = jnp.where(first, mu, 1) * v + jnp.where(t == 0, 1, 1 - dampening) * (u / k)
+    return new, new
+
+  return statistic("momentum", heavy_ball, name, 0.0, dtype, counted=True,
+                   micro=None if nesterov else heavy_ball_micro, mu=decay,
                    dampening=dampening)

@@ -25,9 +25,9 @@ Keras's conventions, as composed here:
   current rate: :math:`w \\leftarrow w - \\eta_t \\lambda w`; it never enters a
   momentum buffer or a moment. Where the step is :math:`\\eta_t d_t` this is
   ``add_decayed_weights`` before ``scale_by_learning_rate`` (as AdamW);
-  with a momentum buffer the decay :math:`\eta_t \lambda w` is a separate
+  with a momentum buffer the decay :math:`\\eta_t \\lambda w` is a separate
   branch subtracted from the buffer's output (``difference``), whose weight
-  decay is the schedule :math:`\eta_t \lambda` (one learning-rate state).
+  decay is the schedule :math:`\\eta_t \\lambda` (one learning-rate state).
 
 Keras's gradient clipping, EMA of weights, loss scaling and gradient
 accumulation are not maths of the optimizer: use ``optax.clip``,
