@@ -15,6 +15,7 @@ from adamx._combinators.groups import group as group
 from adamx._combinators.groups import param_groups as param_groups
 from adamx._combinators.groups import set_group_hyperparams as set_group_hyperparams
 from adamx._core.hyperparams import InvalidHyperparameter as InvalidHyperparameter
+from adamx._core.quantized import quantized as quantized
 from adamx._core.transform import Transform as Transform
 from adamx._fast.build import KernelBuildError as KernelBuildError
 from adamx._fast.fused import Fused as Fused
@@ -121,6 +122,7 @@ from adamx._tools.state import learning_rate as learning_rate
 __version__ = "0.1.0"
 
 __all__ = [
+    "quantized",
     "accumulate_in_state",
     "set_group_hyperparams",
     "param_groups",

@@ -45,6 +45,10 @@ def fused_version(method):
 
 
 FUSED = dict(dtypes=(jnp.float32, jnp.float64), sharded=False, complex=False)
+# Quantized moments on every leaf with an axis (min_size=1: the test problems are small).
+INT8 = dict(mu_dtype=adamx.quantized(8, min_size=1), nu_dtype=adamx.quantized(8, min_size=1))
+INT4 = dict(mu_dtype=adamx.quantized(4, min_size=1), nu_dtype=adamx.quantized(4, min_size=1))
+QUANTIZED = dict(sharded=False)
 ALL_DTYPES = (jnp.float32, jnp.bfloat16, jnp.float64)
 
 # name -> (factory, arguments on the parabola, arguments on Rosenbrock[, options]).
@@ -147,6 +151,19 @@ METHODS = {
     "torch RAdam": (T.RAdam, dict(lr=0.05), dict(lr=5e-3)),
     "keras SGD": (K.SGD, dict(learning_rate=0.01, momentum=0.9, weight_decay=1e-4),
                   dict(learning_rate=2e-4, momentum=0.9)),
+    "adam int8": (adamx.adam, dict(learning_rate=0.05, **INT8), dict(learning_rate=0.02, **INT8),
+                  QUANTIZED),
+    "adam int4": (adamx.adam, dict(learning_rate=0.05, **INT4), dict(learning_rate=0.02, **INT4),
+                  QUANTIZED),
+    "lion int8": (adamx.lion, dict(learning_rate=0.03, mu_dtype=INT8["mu_dtype"]),
+                  dict(learning_rate=3e-3, mu_dtype=INT8["mu_dtype"]),
+                  # bfloat16 parameters: a step of 3e-3 is below half an ulp of 1.0, so
+                  # Lion (quantized or not) stalls on Rosenbrock; stochastic_rounding is for that.
+                  dict(QUANTIZED, dtypes=(jnp.float32, jnp.float64))),
+    "sgd momentum int8": (adamx.sgd, dict(learning_rate=0.01, momentum=0.9,
+                                          accumulator_dtype=INT8["mu_dtype"]),
+                          dict(learning_rate=2e-4, momentum=0.9,
+                               accumulator_dtype=INT8["mu_dtype"]), QUANTIZED),
     "keras RMSprop": (K.RMSprop, dict(learning_rate=0.02), dict(learning_rate=5e-3)),
     "keras Adagrad": (K.Adagrad, dict(learning_rate=0.5), dict(learning_rate=0.3)),
     "keras Adadelta": (K.Adadelta, dict(learning_rate=1.0, epsilon=1e-2),

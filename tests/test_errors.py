@@ -114,7 +114,7 @@ BAD_VALUES = [
     ("b1", lambda count: 0.9, "takes no schedule", "0.0 <= b1 < 1.0"),
     ("eps", None, "is None", "0.0 <= eps"),
     ("nesterov", "yes", "is a str", "True or False"),
-    ("mu_dtype", "int8", "cannot hold a moment", "floating dtype"),
+    ("mu_dtype", "int16", "cannot hold a moment", "quantized format: 'int8' or 'int4'"),
     ("mu_dtype", jnp.int8, "cannot hold a moment", "floating dtype"),
     ("mu_dtype", "float33", "not a dtype", "floating dtype"),
 ]
@@ -149,8 +149,9 @@ def test_a_failing_schedule_is_reported_with_its_argument():
 
 
 def test_integer_moment_dtypes_are_refused_not_silently_zeroed():
-  """int8 moments would be stored as rounded zeros: sign descent, not Adam."""
-  for kwargs in (dict(mu_dtype="int8", nu_dtype="int8"), dict(nu_dtype=jnp.int32)):
+  """An integer dtype would store the moments as rounded zeros: sign descent, not Adam
+  (the quantized formats are the strings "int8", "int4" or adamx.quantized(...))."""
+  for kwargs in (dict(mu_dtype=jnp.int8, nu_dtype=jnp.int8), dict(nu_dtype=jnp.int32)):
     with pytest.raises(adamx.InvalidHyperparameter, match="cannot hold a moment"):
       adamx.adam(1e-3, **kwargs)
   with pytest.raises(adamx.InvalidHyperparameter, match="accumulator_dtype"):

@@ -12,6 +12,8 @@ import chex
 import jax
 import jax.numpy as jnp
 
+from adamx._core import quantized
+
 
 def _path(path: Any) -> str:
   return jax.tree_util.keystr(path) or "<root>"
@@ -24,17 +26,23 @@ def check_updates(owner: str, updates: Any, state_tree: Any) -> None:
   and floating-point or complex update leaves.
   """
   try:
-    chex.assert_trees_all_equal_structs(updates, state_tree)
+    chex.assert_trees_all_equal_structs(
+        updates, jax.tree.map(lambda s: 0, state_tree, is_leaf=quantized.is_quantized))
   except AssertionError as error:
     raise ValueError(
         f"{owner}: the updates' tree structure differs from the state's"
         f" (built by init from the parameters).\n  updates: "
         f"{jax.tree.structure(updates)}\n  state:   "
-        f"{jax.tree.structure(state_tree)}"
+        f"{jax.tree.structure(state_tree, is_leaf=quantized.is_quantized)}"
     ) from error
   flat_updates = jax.tree_util.tree_flatten_with_path(updates)[0]
-  for (path, u), s in zip(flat_updates, jax.tree.leaves(state_tree)):
-    if jnp.shape(u) != jnp.shape(s):
+  for (path, u), s in zip(flat_updates, jax.tree.leaves(state_tree, is_leaf=quantized.is_quantized)):
+    if quantized.is_quantized(s):
+      expected = type(s).quantized_format.stored_shapes(jnp.shape(u))
+      if expected != (jnp.shape(s.codes), jnp.shape(s.scales)):
+        raise ValueError(f"{owner}: update leaf {_path(path)} has shape {jnp.shape(u)} but its "
+                         f"quantized state is for another shape; nothing is broadcast.")
+    elif jnp.shape(u) != jnp.shape(s):
       raise ValueError(
           f"{owner}: update leaf {_path(path)} has shape {jnp.shape(u)} but"
           f" its state has shape {jnp.shape(s)}; nothing is broadcast."

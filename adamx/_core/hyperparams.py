@@ -20,6 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from adamx._core import quantized
+
 Scalar = Union[float, int, jax.Array, np.ndarray]
 ScalarOrSchedule = Union[Scalar, Callable[[jax.Array], Scalar]]
 
@@ -189,7 +191,9 @@ def check(owner: str, name: str, value: Any, default: Any,
 
 
 def check_dtype(owner: str, name: str, value: Any) -> None:
-  """A moment dtype must be floating point (quantized formats are not built yet)."""
+  """A moment dtype must be floating point, or a quantized format (``"int8"``, ``"int4"``)."""
+  if quantized.as_format(value) is not None:
+    return
   try:
     dtype = jnp.dtype(value)
   except TypeError as error:
@@ -197,7 +201,8 @@ def check_dtype(owner: str, name: str, value: Any) -> None:
   if not jnp.issubdtype(dtype, jnp.inexact):
     raise _fail(owner, name, value,
                 f"is {dtype}, which cannot hold a moment (it would store rounded zeros)",
-                "None or a floating dtype such as jnp.float32 or jnp.bfloat16")
+                "None, a floating dtype such as jnp.float32 or jnp.bfloat16, or a quantized "
+                "format: 'int8' or 'int4'")
 
 
 def compute_dtype(*dtypes: Any) -> jnp.dtype:

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from adamx._core import hyperparams as hp
+from adamx._core import quantized
 from adamx._core.checks import check_params, check_updates
 from adamx._core.records import record, state_name
 from adamx._core.steps import increment, zero_count
@@ -94,7 +95,8 @@ def leafwise(
   cast_scalars: dict[Any, dict[str, Any]] = {}  # once per real compute dtype, not per leaf
   for leaves in zip(*columns):
     u = leaves[0]
-    arrays = [jnp.asarray(x) for x in leaves]
+    arrays = [jnp.asarray(x) if i == 0 or i > len(stats) else quantized.read(x, jnp.shape(u))
+              for i, x in enumerate(leaves)]
     precision = hp.compute_dtype(*(x.dtype for x in arrays))
     complex_ = any(jnp.iscomplexobj(x) for x in (arrays[0], *arrays[1 + len(stats):]))
     d = precision if complex_ else hp.real_dtype(precision)
@@ -105,8 +107,9 @@ def leafwise(
       result = maths(*(cast(x, d) for x in arrays), **cast_scalars[real])
     out, *new = result if stats else (result,)
     outs.append(out if wide else cast(out, jnp.result_type(u)))
-    for column, value, old in zip(new_stats, new, arrays[1:]):
-      column.append(cast(value, old.dtype))
+    for column, value, old, stored in zip(new_stats, new, arrays[1:], leaves[1:]):
+      column.append(quantized.write(value, stored) if quantized.is_quantized(stored)
+                    else cast(value, old.dtype))
   return structure.unflatten(outs), tuple(structure.unflatten(c) for c in new_stats)
 
 
@@ -128,8 +131,12 @@ def moments_like(params: Any, value: Any = 0.0, dtype: Any = None) -> Any:
   ``None``.
   """
 
+  fmt = quantized.as_format(dtype)
+
   def full(p):
     like = _array_like(p)
+    if fmt is not None:
+      return quantized.quantized_like(like, value, fmt)
     return jnp.full_like(like, value, dtype or dtype_of(like))
 
   return jax.tree.map(full, params)
@@ -242,6 +249,9 @@ def reduced_zeros(p: Any, axis: int | tuple[int, ...], dtype: Any) -> jax.Array:
 def statistic_dtype(p: Any, dtype: Any) -> jnp.dtype:
   """A real statistic's dtype: ``dtype``, or the parameter's real dtype (the
   default float dtype for an integer parameter, such as a Python int)."""
+  if quantized.as_format(dtype) is not None:
+    raise TypeError(f"dtype={dtype!r}: quantized storage is for statistics shaped like their "
+                    "leaf (moments, traces, sums); this one is not: give a floating dtype.")
   if dtype is not None:
     return jnp.dtype(dtype)
   own = dtype_of(_array_like(p))

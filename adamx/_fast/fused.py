@@ -38,6 +38,7 @@ import optax
 from adamx._core import hyperparams as hp
 from adamx._core.checks import check_params
 from adamx._core.records import record, state_name
+from adamx._core.quantized import as_format
 from adamx._core.steps import increment, step_dtype
 from adamx._core.transform import Transform
 from adamx._fast import build
@@ -131,6 +132,10 @@ def fused(method: Transform) -> Fused:
   for name, why in kernel.needed.items():
     if arguments[name] is None:
       raise ValueError(f"fused({method.name}): needs {name} ({why}).")
+  for name, value in arguments.items():
+    if as_format(value) is not None:
+      raise ValueError(f"fused({method.name}): {name}={value!r} is a quantized format, which the"
+                       f" kernel does not compute; use adamx.{method.name} itself.")
   state_type = record(state_name(f"fused_{method.name}"), method.record._fields)
 
   def init(params):

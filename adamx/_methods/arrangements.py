@@ -29,6 +29,7 @@ from adamx._combinators.chain import chain
 from adamx._combinators.fanout import difference, ratio
 from adamx._core import hyperparams as hp
 from adamx._core.declare import arrangement
+from adamx._core.quantized import for_nonnegative
 from adamx._core.transform import Transform
 from adamx._primitives.corrections import bias_correct
 from adamx._primitives.elementwise import add_eps, root, square
@@ -122,8 +123,9 @@ def rms_denominator(
   if correction not in _CORRECTIONS:
     raise hp.InvalidHyperparameter(
         f"rms_denominator: correction={correction!r}; valid: one of {_CORRECTIONS}.")
-  moment = [square(), scale_by_ema(b2, initial_value=initial_scale, dtype=dtype, name=name)]
-  maximum = [running_max(dtype=dtype, name=f"{name}_max")] if amsgrad else []
+  squares = for_nonnegative(dtype)  # a quantized format stores them with its unsigned map
+  moment = [square(), scale_by_ema(b2, initial_value=initial_scale, dtype=squares, name=name)]
+  maximum = [running_max(dtype=squares, name=f"{name}_max")] if amsgrad else []
   tail = [root(eps_root), add_eps(eps)]
   if centered:
     correct = [bias_correct(b2)] if bias_correction else []
@@ -199,7 +201,8 @@ def rss_denominator(
     >>> print(f"loss {loss(params):.4f}")
     loss 0.0000
   """
-  return chain(square(), accumulate(initial_accumulator_value, dtype=dtype, name="sum_of_squares"),
+  return chain(square(), accumulate(initial_accumulator_value, dtype=for_nonnegative(dtype),
+                                    name="sum_of_squares"),
                root(eps if eps_in_sqrt else 0.0), add_eps(0.0 if eps_in_sqrt else eps))
 
 
