@@ -100,6 +100,7 @@ from adamx._primitives.moments import scale_by_update_rms as scale_by_update_rms
 from adamx._primitives.momentum import momentum as momentum
 from adamx._primitives.norms import layer_second_moment as layer_second_moment
 from adamx._primitives.norms import retract as retract
+from adamx._primitives.rounding import stochastic_rounding as stochastic_rounding
 from adamx._primitives.scale import add_decayed_weights as add_decayed_weights
 from adamx._primitives.scale import add_decayed_weights_at_rate as add_decayed_weights_at_rate
 from adamx._primitives.scale import identity as identity
@@ -122,6 +123,7 @@ from adamx._tools.state import learning_rate as learning_rate
 __version__ = "0.1.0"
 
 __all__ = [
+    "stochastic_rounding",
     "quantized",
     "accumulate_in_state",
     "set_group_hyperparams",

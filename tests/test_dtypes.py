@@ -119,3 +119,17 @@ def test_step_counters_saturate(name):
     updates, state = update(jnp.full(3, 0.5, jnp.float32), state, params)
     assert bool(jnp.all(jnp.isfinite(updates)))
   assert set(counts(state)) == {INT32_MAX}, "a counter wrapped or stopped short"
+
+
+@pytest.mark.parametrize("g0", [1e-6, 1e-7])
+def test_float16_parts_exchange_float32_so_tiny_gradients_still_step(g0):
+  """(1 - b1) g = 1e-8 is 0 in float16: between the parts of a composition updates pass
+  as float32, so with float32 moments each step is -lr sign(g) (to g's own float16
+  rounding), where casting between the parts gave 0 (g0 = 1e-7) or 16% errors (1e-6)."""
+  g = jnp.asarray([g0, -2 * g0], jnp.float16)
+  opt = adamx.adam(1e-2, mu_dtype=jnp.float32, nu_dtype=jnp.float32)
+  state = opt.init(jnp.zeros(2, jnp.float16))
+  for _ in range(3):
+    updates, state = opt.update(g, state)
+    assert updates.dtype == jnp.float16
+    np.testing.assert_allclose(np.asarray(updates, np.float32), [-1e-2, 1e-2], rtol=0.1)

@@ -20,7 +20,7 @@ import optax
 
 from adamx._combinators.parts import Parts
 from adamx._core import hyperparams as hp
-from adamx._core.lift import cast, mixing
+from adamx._core.lift import cast, mixing, narrowed, widened
 from adamx._core.transform import Transform, transform
 
 
@@ -48,6 +48,7 @@ def _fanout(
   parts = Parts(f"{name.capitalize()}State", branches, fallback)
 
   def update(updates, state, params=None, **extra_args):
+    received, updates = updates, widened(updates)  # branches exchange float32 or wider
     outs, new_states = [], []
     for branch, branch_state in zip(parts.transforms, parts.unpack(state)):
       out, new = branch.update(updates, branch_state, params, **extra_args)
@@ -56,7 +57,7 @@ def _fanout(
     # Combined in float32 or wider; the result keeps the incoming updates'
     # dtype, whatever the branches used.
     out = jax.tree.map(lambda u, *xs: _combine_leaf(combine, u, *xs), updates, *outs)
-    return out, parts.pack(new_states)
+    return narrowed(out, received), parts.pack(new_states)
 
   return transform(parts.init, update, record=parts.record, name=name,
                    parts=list(zip(roles, branches)), extra_args=True)

@@ -37,6 +37,22 @@ def cast(x: jax.Array, dtype: Any) -> jax.Array:
 
 
 _UNUSED = object()
+_NARROW = (jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16))
+
+
+def widened(updates: Any) -> Any:
+  """The dtype rule between the parts of a composition: float16 and bfloat16
+  leaves pass between parts as float32 (exactly), so an intermediate value such
+  as :math:`(1-\\beta_1) g` is not rounded, or flushed to zero, between one part
+  and the next; :func:`narrowed` casts the composition's output back."""
+  return jax.tree.map(
+      lambda u: u.astype(jnp.float32) if getattr(u, "dtype", None) in _NARROW else u, updates)
+
+
+def narrowed(out: Any, like: Any) -> Any:
+  """``out`` cast leaf by leaf to the dtype of ``like`` where that is float16/bfloat16."""
+  return jax.tree.map(
+      lambda o, u: o.astype(u.dtype) if getattr(u, "dtype", None) in _NARROW else o, out, like)
 
 
 def mixing(complex_: bool) -> Any:

@@ -87,11 +87,6 @@ class Format:
   def keeps_quantized(self, shape: tuple[int, ...]) -> bool:
     return len(shape) >= 1 and math.prod(shape) >= self.min_size
 
-  def bytes_per_element(self, last: int) -> float:
-    """Storage per element of a leaf whose last axis has ``last`` elements."""
-    blocks = -(-last // self.block)
-    return self.bits / 8 + 4 * blocks / last
-
   def encode(self, x: jax.Array, seed: jax.Array) -> Any:
     """``x`` (float32) as codes and block scales, each element rounded *stochastically*
     to one of its two neighbouring codes (unbiased: ``E[decode] = x``), with noise
@@ -154,7 +149,7 @@ def quantized(bits: int = 8, *, block_size: int | None = None, min_size: int = 4
   format's non-negative code map. See :mod:`adamx._core.quantized` for the maps.
 
   Storage per element of a leaf whose last axis has :math:`n` elements:
-  :math:`\text{bits}/8 + 4\lceil n/B\rceil/n` bytes (int8, n = 768: 1.016).
+  :math:`\\text{bits}/8 + 4\\lceil n/B\\rceil/n` bytes (int8, n = 768: 1.016).
 
   Example:
     >>> import jax, jax.numpy as jnp, optax, adamx
