@@ -48,7 +48,7 @@ FUSED = dict(dtypes=(jnp.float32, jnp.float64), sharded=False, complex=False)
 # Quantized moments on every leaf with an axis (min_size=1: the test problems are small).
 INT8 = dict(mu_dtype=adamx.quantized(8, min_size=1), nu_dtype=adamx.quantized(8, min_size=1))
 INT4 = dict(mu_dtype=adamx.quantized(4, min_size=1), nu_dtype=adamx.quantized(4, min_size=1))
-QUANTIZED = dict(sharded=False)
+QUANTIZED = dict(elementwise=False)  # block maxima along a sharded last axis communicate
 ALL_DTYPES = (jnp.float32, jnp.bfloat16, jnp.float64)
 
 # name -> (factory, arguments on the parabola, arguments on Rosenbrock[, options]).

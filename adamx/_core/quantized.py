@@ -212,8 +212,17 @@ def quantized_like(like: Any, value: float, fmt: Format) -> Any:
   (complex: its own dtype, the codes being real)."""
   if jnp.issubdtype(like.dtype, jnp.complexfloating):
     return jnp.full_like(like, value)
-  full = jnp.full_like(like, value, jnp.float32)
-  return fmt.encode(full, jnp.uint32(0)) if fmt.keeps_quantized(like.shape) else full
+  if not fmt.keeps_quantized(like.shape):
+    return jnp.full_like(like, value, jnp.float32)
+  # A constant needs no search: every element is the code of sign(value) at scale |value|
+  # (built with full_like, so the codes keep the parameter's sharding).
+  table = fmt.code_map
+  code = int(np.argmin(np.abs(table - np.sign(value)))) if value else int(np.argmin(np.abs(table)))
+  if fmt.bits == 4:
+    code |= code << 4
+  codes_shape, scales_shape = fmt.stored_shapes(like.shape)
+  codes = jnp.full_like(like, code, jnp.uint8) if fmt.bits == 8 else jnp.full(codes_shape, code, jnp.uint8)
+  return fmt.container(codes, jnp.full(scales_shape, abs(value), jnp.float32), jnp.uint32(0))
 
 
 def read(stored: Any, shape: tuple[int, ...]) -> jax.Array:
