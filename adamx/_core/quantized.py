@@ -43,6 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 FORMAT_NAMES = {"int8": (8, 256), "int4": (4, 128)}
+_MANTISSA = 7  # mantissa bits of the lookup that starts the search for a code
 
 
 def _dynamic_map(bits: int, signed: bool) -> np.ndarray:
@@ -87,6 +88,21 @@ class Format:
   def keeps_quantized(self, shape: tuple[int, ...]) -> bool:
     return len(shape) >= 1 and math.prod(shape) >= self.min_size
 
+  @functools.cached_property
+  def magnitudes(self) -> np.ndarray:
+    """The code map's distinct magnitudes in order, from 0 (or the smallest code)."""
+    table = self.code_map
+    return table if self.nonnegative else table[len(table) // 2:]
+
+  @functools.cached_property
+  def lookup(self) -> np.ndarray:
+    """The magnitude index at or below each float32 bucket of 7 mantissa bits: the start
+    of a search that two comparisons finish (a bucket is narrower than two code gaps)."""
+    keys = np.arange((127 << _MANTISSA) + 1, dtype=np.uint32)
+    starts = (keys << (23 - _MANTISSA)).view(np.float32)
+    below = np.searchsorted(self.magnitudes, starts, side="right") - 1
+    return np.clip(below, 0, len(self.magnitudes) - 2).astype(np.uint8)
+
   def encode(self, x: jax.Array, seed: jax.Array) -> Any:
     """``x`` (float32) as codes and block scales, each element rounded *stochastically*
     to one of its two neighbouring codes (unbiased: ``E[decode] = x``), with noise
@@ -98,12 +114,21 @@ class Format:
     padded = jnp.pad(x, [(0, 0)] * len(lead) + [(0, blocks * self.block - n)])
     padded = padded.reshape(*lead, blocks, self.block)
     scales = jnp.max(jnp.abs(padded), axis=-1)
-    normalized = padded / jnp.where(scales > 0, scales, 1)[..., None]
-    table = jnp.asarray(self.code_map)
-    below = jnp.clip(jnp.searchsorted(table, normalized, side="right") - 1, 0, len(table) - 2)
+    magnitude = jnp.minimum(jnp.abs(padded) / jnp.where(scales > 0, scales, 1)[..., None], 1)
+    table = jnp.asarray(self.magnitudes)
+    last = len(self.magnitudes) - 2
+    key = jax.lax.bitcast_convert_type(magnitude, jnp.uint32) >> (23 - _MANTISSA)
+    below = jnp.asarray(self.lookup)[key].astype(jnp.int32)
+    for _ in range(2):  # at most two code boundaries fall inside a bucket
+      below = jnp.minimum(below + (magnitude >= table[below + 1]).astype(jnp.int32), last)
     low, high = table[below], table[below + 1]
-    up = (normalized - low) / jnp.where(high > low, high - low, 1)
-    codes = jnp.where(uniform_noise(padded.shape, seed) < up, below + 1, below)
+    up = (magnitude - low) / jnp.where(high > low, high - low, 1)
+    index = below + (uniform_noise(padded.shape, seed) < up).astype(jnp.int32)
+    if self.nonnegative:
+      codes = index
+    else:  # the signed map is [-magnitudes reversed, then magnitudes]: 0 is coded twice
+      middle = len(self.code_map) // 2
+      codes = jnp.where(padded < 0, middle - 1 - index, middle + index)
     codes = codes.astype(jnp.uint8).reshape(*lead, blocks * self.block)[..., :n]
     if self.bits == 4:
       codes = jnp.pad(codes, [(0, 0)] * len(lead) + [(0, n % 2)])
