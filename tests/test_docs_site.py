@@ -38,12 +38,14 @@ def test_the_build_fails_naming_a_public_name_without_an_entry():
 
 @pytest.mark.parametrize("module", [adamx, adamx_torch, adamx_keras], ids=lambda m: m.__name__)
 def test_all_lists_every_public_name_and_only_those(module):
-  """Re-exported (adamx) or defined there (compat): public means in ``__all__``.
+  """Re-exported (adamx) or defined there or in its submodules (compat): public means
+  in ``__all__``.
   Submodules are left out (``adamx.demo`` appears once imported); ``compat`` is listed."""
   def public(name, value):
     if name.startswith("_") or inspect.ismodule(value):
       return False
-    return module is adamx or getattr(value, "__module__", None) == module.__name__
+    home = getattr(value, "__module__", None) or ""
+    return module is adamx or home == module.__name__ or home.startswith(module.__name__ + ".")
 
   expected = {n for n, v in vars(module).items() if public(n, v)}
   assert set(module.__all__) == expected | ({"compat"} if module is adamx else set())

@@ -9,7 +9,7 @@ from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
 from adamx._core.declare import method
 from adamx._core.transform import Transform
-from adamx._methods.arrangements import rms
+from adamx._methods.denominators import rms
 from adamx._primitives.moments import scale_by_update_rms
 from adamx._primitives.scale import add_decayed_weights, identity, scale_by_learning_rate
 

@@ -7,7 +7,7 @@ from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
 from adamx._core.declare import method
 from adamx._core.transform import Transform
-from adamx._methods.arrangements import rss_denominator
+from adamx._methods.denominators import rss_denominator
 from adamx._primitives.scale import identity, scale_by_learning_rate
 
 

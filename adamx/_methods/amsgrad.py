@@ -9,7 +9,8 @@ from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
 from adamx._core.declare import method
 from adamx._core.transform import Transform
-from adamx._methods.arrangements import first_moment, rms_denominator
+from adamx._methods.arrangements import first_moment
+from adamx._methods.denominators import rms_denominator
 from adamx._primitives.scale import scale_by_learning_rate
 
 

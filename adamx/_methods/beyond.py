@@ -13,7 +13,8 @@ from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
 from adamx._core.declare import method
 from adamx._core.transform import Transform
-from adamx._methods.arrangements import first_moment, rms_denominator, scale_by_adam
+from adamx._methods.arrangements import first_moment, scale_by_adam
+from adamx._methods.denominators import rms_denominator
 from adamx._primitives.blocks import BlockAxes, block_mean_ema, gradient_correction
 from adamx._primitives.corrections import bias_correct
 from adamx._primitives.elementwise import add_eps, root, scale_by_sign, square

@@ -21,7 +21,8 @@ from adamx._combinators.fanout import ratio
 from adamx._core import hyperparams as hp
 from adamx._core.declare import method
 from adamx._core.transform import Transform
-from adamx._methods.arrangements import first_moment, infinity_denominator
+from adamx._methods.arrangements import first_moment
+from adamx._methods.denominators import infinity_denominator
 from adamx._primitives.corrections import bias_correct
 from adamx._primitives.elementwise import add_eps, root, square
 from adamx._primitives.moments import scale_by_ema

@@ -1,4 +1,4 @@
-"""Terms of the linear combinations in :mod:`adamx._methods.combinations` and
+"""Terms of the linear combinations in :mod:`adamx._methods.adan`, :mod:`adamx._methods.ademamix` and
 :mod:`adamx._methods.optimistic`: a coefficient or an EMA decay that Optax lets
 be a schedule, and the change of the updates :math:`u_t - u_{t-1}`."""
 

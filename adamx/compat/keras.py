@@ -46,9 +46,8 @@ from adamx._combinators.fanout import difference, ratio
 from adamx._core import hyperparams as hp
 from adamx._core.declare import method
 from adamx._core.transform import Transform
-from adamx._methods.arrangements import (
-    first_moment, infinity_denominator, rms, rms_denominator, rss_denominator, scale_by_adam,
-)
+from adamx._methods.arrangements import first_moment, scale_by_adam
+from adamx._methods.denominators import infinity_denominator, rms, rms_denominator, rss_denominator
 from adamx._primitives.moments import scale_by_update_rms
 from adamx._primitives.momentum import momentum as trace
 from adamx._primitives.scale import add_decayed_weights, identity, scale, scale_by_learning_rate
