@@ -153,20 +153,16 @@ def param_groups(method: Callable[..., Transform], *,
     if g.label is not None and labels is None:
       raise ValueError(f"adamx.param_groups: group {name!r} selects by label but no labels= "
                        "was given.")
-    if MULTIPLIER in g.values and (g.method is not None or "learning_rate" in g.values):
-      raise ValueError(f"adamx.param_groups: group {name!r} gives {MULTIPLIER}, which scales "
-                       "the default method's learning_rate: give no method= or learning_rate.")
-
-  def split_values(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    factory, values = specs[name]
-    data = {k: v for k, v in values.items() if _is_data(factory, k, v)}
-    return {k: v for k, v in values.items() if k not in data}, data
-
-  for name, g in groups.items():
     if MULTIPLIER in g.values:
+      if g.method is not None or "learning_rate" in g.values:
+        raise ValueError(f"adamx.param_groups: group {name!r} gives {MULTIPLIER}, which scales "
+                         "the default method's learning_rate: give no method= or learning_rate.")
       hp.check(f"param_groups({name!r})", MULTIPLIER, g.values[MULTIPLIER], None)
-  fixed = {name: split_values(name)[0] for name in specs}
-  given = {name: split_values(name)[1] for name in specs}
+
+  fixed, given = {}, {}  # per group: the arguments fixed at build, and those held as data
+  for name, (factory, values) in specs.items():
+    given[name] = {k: v for k, v in values.items() if _is_data(factory, k, v)}
+    fixed[name] = {k: v for k, v in values.items() if k not in given[name]}
   initial = {name: {k: _as_data(v) for k, v in values.items()} for name, values in given.items()}
 
   def build(name: str, hyperparams: Mapping[str, Mapping[str, Any]]) -> Transform:
@@ -206,9 +202,10 @@ def param_groups(method: Callable[..., Transform], *,
   def update(updates, state, params=None, **extra_args):
     owners = assign(updates)
     out, inner = list(jax.tree.leaves(updates)), {}
+    flat_params = None if params is None else jax.tree.leaves(params)
     for name in specs:
       index = [i for i, owner in enumerate(owners) if owner == name]
-      sub_params = None if params is None else members(params, owners, name)
+      sub_params = None if params is None else [flat_params[i] for i in index]
       new, inner[name] = build(name, state.hyperparams).update(
           [out[i] for i in index], state.inner[name], sub_params, **extra_args)
       for i, leaf in zip(index, new):
